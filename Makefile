@@ -1,0 +1,47 @@
+# lfc's two commands: `make demo` (the main job) and `make test` (all tests).
+# Both install missing Debian packages first (idempotent), then configure and build.
+#
+#   make build              configure + build into build/ (binaries in build/bin/)
+#   make demo               build, compile the default policy, run the demo
+#   make test               build, run lit + GoogleTest, print the counts
+#   make build COMPILER=OFF runtime only, no MLIR needed (the GPU machine)
+
+BUILD_DIR ?= build
+COMPILER  ?= ON
+BUILD_TYPE ?= Release
+CMAKE_ARGS ?=
+POLICY    ?= examples/policies/self_forcing_short.toml
+
+ifeq ($(COMPILER),ON)
+DEPS_MODE := compiler
+MLIR_ARGS := -DMLIR_DIR=/usr/lib/llvm-19/lib/cmake/mlir -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-19/build/utils/lit/lit.py
+else
+DEPS_MODE := runtime
+MLIR_ARGS :=
+endif
+
+.PHONY: all deps configure build test demo clean format
+
+all: build
+
+deps:
+	@scripts/install-deps.sh $(DEPS_MODE)
+
+configure: deps
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+	  -DLFC_ENABLE_COMPILER=$(COMPILER) $(MLIR_ARGS) $(CMAKE_ARGS) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD_DIR)
+
+test: build
+	@scripts/run-tests.sh $(BUILD_DIR)
+
+demo: build
+	@scripts/demo.sh $(BUILD_DIR) $(POLICY)
+
+format:
+	@git ls-files '*.cpp' '*.h' '*.cuh' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD_DIR)

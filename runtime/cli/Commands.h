@@ -1,0 +1,7 @@
+// Runtime subcommands of the `lfc` driver (they need no MLIR).
+#pragma once
+
+namespace lfc::cli {
+/// `lfc jit PLAN --arch LIST`: compile a plan's kernels ahead of time, fill the cache.
+int runJit(int argc, char **argv);
+} // namespace lfc::cli
