@@ -20,7 +20,8 @@ fi
 echo "== GoogleTest (ctest) =="
 ctest_out=$(cd "$build" && ctest --output-on-failure 2>&1)
 rc=$?
-echo "$ctest_out" | grep -vE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .* Passed' | tail -n 80
+# Passed and skipped tests are counted below, not listed one by one.
+echo "$ctest_out" | grep -vE '^ *Start +[0-9]+:|^ *[0-9]+/[0-9]+ Test +#[0-9]+: .* (Passed|Skipped)|\(Skipped\)$|^The following tests did not run:' | tail -n 80
 skipped=$(echo "$ctest_out" | grep -c '\*\*\*Skipped' || true)
 line=$(echo "$ctest_out" | grep -E 'tests passed' | tail -n 1)
 summary+=("gtest: ${line:-no result} (${skipped} skipped: GPU tests skip without a GPU)")

@@ -1,0 +1,322 @@
+// Block-sparse attention (FlashAttention-2 style) over kept key blocks,
+// mma.sync + cp.async.
+#ifndef LFC_ATTENTION_CUH
+#define LFC_ATTENTION_CUH
+
+#include "lfc/abi.h"
+#include "lfc/mma.cuh"
+#include "lfc/numeric.cuh"
+
+namespace lfc {
+
+enum class MaskMode { Dense, KeptList };
+
+/// Everything one attention kernel is specialized on. kBlockQ/kBlockK are the
+/// policy's selection blocks; kTileQ/kTileK the CTA's tiles (per-arch choice).
+/// A CTA's query tile lies inside one selection query block, and a kept key
+/// block is walked in whole tiles.
+template <typename T, int kHeadDim_, int kBlockQ_, int kBlockK_, int kTileQ_,
+          int kTileK_, int kWarps_, MaskMode kMask_>
+struct AttnConfig {
+  using Elem = T;
+  static constexpr int kHeadDim = kHeadDim_;
+  static constexpr int kBlockQ = kBlockQ_;
+  static constexpr int kBlockK = kBlockK_;
+  static constexpr int kTileQ = kTileQ_;
+  static constexpr int kTileK = kTileK_;
+  static constexpr MaskMode kMask = kMask_;
+  /// Each warp owns kMTiles m16 row tiles: 32 rows per warp halve the
+  /// shared-memory reads of K and V per MMA compared with 16, at the cost of
+  /// registers.
+  static constexpr int kWarps = kWarps_;
+  static constexpr int kThreads = kWarps * 32;
+  static constexpr int kWarpRows = kTileQ / kWarps;
+  static constexpr int kMTiles = kWarpRows / 16;
+  static constexpr int kChunks = kHeadDim / 8; ///< 16-byte chunks per row
+  static constexpr int kTilesPerBlock = kBlockK / kTileK;
+  /// Q tile, then two K and two V stages.
+  static constexpr int kSmemBytes = (kTileQ + 4 * kTileK) * kHeadDim * 2;
+
+  static_assert(kHeadDim == 64 || kHeadDim == 128,
+                "head_dim must be 64 or 128");
+  static_assert(kTileQ % 16 == 0 && kTileQ <= 128,
+                "tile_q: multiple of 16, at most 128");
+  static_assert(kTileK % 16 == 0 && kTileK <= 128,
+                "tile_k: multiple of 16, at most 128");
+  static_assert(kBlockQ % kTileQ == 0,
+                "a query tile must not straddle selection blocks");
+  static_assert(kBlockK % kTileK == 0,
+                "a kept key block must be whole key tiles");
+  static_assert(kWarpRows * kWarps == kTileQ && (kMTiles == 1 || kMTiles == 2),
+                "each warp owns 16 or 32 query rows");
+};
+
+namespace detail {
+
+/// Issues the cp.async copies of kRows rows starting at token `row0` of one
+/// head into a swizzled tile; rows at or past `limit` are zero-filled.
+template <class C, int kRows>
+__device__ __forceinline__ void
+loadTile(unsigned sTile, const unsigned short *base, long long strideS,
+         int row0, int limit) {
+  constexpr int kTotal = kRows * C::kChunks;
+  static_assert(kTotal % C::kThreads == 0,
+                "every thread copies the same number of chunks");
+  static_assert(C::kThreads % C::kChunks == 0,
+                "a thread keeps its chunk column");
+  constexpr int kRowStep = C::kThreads / C::kChunks;
+  const int c = threadIdx.x % C::kChunks, r0 = threadIdx.x / C::kChunks;
+  const unsigned short *src = base + (long long)(row0 + r0) * strideS + c * 8;
+#pragma unroll
+  for (int j = 0; j < kTotal / C::kThreads; ++j) {
+    const int r = r0 + j * kRowStep;
+    const bool valid = row0 + r < limit;
+    cpAsync16(sTile + swizzle<C::kChunks>(r, c),
+              valid ? src + (long long)j * kRowStep * strideS : base, valid);
+  }
+}
+
+} // namespace detail
+
+template <class C>
+__device__ __forceinline__ void blockSparseAttention(const LfcAttnParams &p) {
+  using T = typename C::Elem;
+  constexpr int D = C::kHeadDim, TK = C::kTileK, NT = TK / 8, DT = D / 8;
+  extern __shared__ __align__(128) unsigned char smem[];
+  const unsigned sQ = smemAddr(smem);
+  const unsigned sK0 = sQ + C::kTileQ * D * 2;
+  const unsigned sV0 = sK0 + 2 * TK * D * 2;
+  constexpr unsigned kStage = TK * D * 2;
+
+  const int b = blockIdx.z, h = blockIdx.y;
+  const int q0 = blockIdx.x * C::kTileQ;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const unsigned short *qBase = static_cast<const unsigned short *>(p.q.data) +
+                                b * p.q.strideB + h * p.q.strideH;
+  const unsigned short *kBase = static_cast<const unsigned short *>(p.k.data) +
+                                b * p.k.strideB + h * p.k.strideH;
+  const unsigned short *vBase = static_cast<const unsigned short *>(p.v.data) +
+                                b * p.v.strideB + h * p.v.strideH;
+
+  int numTiles;
+  const int *kept = nullptr;
+  if constexpr (C::kMask == MaskMode::KeptList) {
+    const long long row =
+        ((long long)b * p.heads + h) * p.queryBlocks + q0 / C::kBlockQ;
+    kept = p.keptIdx + row * p.maxKept;
+    numTiles = p.keptCnt[row] * C::kTilesPerBlock;
+  } else {
+    numTiles = (p.lk + TK - 1) / TK;
+  }
+  auto tileStart = [&](int t) {
+    if constexpr (C::kMask == MaskMode::KeptList)
+      return kept[t / C::kTilesPerBlock] * C::kBlockK +
+             (t % C::kTilesPerBlock) * TK;
+    else
+      return t * TK;
+  };
+
+  detail::loadTile<C, C::kTileQ>(sQ, qBase, p.q.strideS, q0, p.lq);
+  if (numTiles > 0) {
+    const int k0 = tileStart(0);
+    detail::loadTile<C, TK>(sK0, kBase, p.k.strideS, k0, p.lk);
+    detail::loadTile<C, TK>(sV0, vBase, p.v.strideS, k0, p.lk);
+  }
+  cpAsyncCommit();
+  cpAsyncWait<0>();
+  __syncthreads();
+
+  constexpr int MT = C::kMTiles;
+  const int warpRow0 = warp * C::kWarpRows;
+  float acc[MT][DT][4];
+#pragma unroll
+  for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+    for (int i = 0; i < DT; ++i)
+      acc[mt][i][0] = acc[mt][i][1] = acc[mt][i][2] = acc[mt][i][3] = 0.f;
+  // Running max (base-2 scaled) and partial row sums of rows lane/4 and lane/4
+  // + 8 of each m-tile.
+  float rowMax[MT][2], rowSum[MT][2];
+#pragma unroll
+  for (int mt = 0; mt < MT; ++mt) {
+    rowMax[mt][0] = rowMax[mt][1] = negInf();
+    rowSum[mt][0] = rowSum[mt][1] = 0.f;
+  }
+
+  // Per-lane swizzled offsets of the ldmatrix rows. swizzle(row + 8m, 8h + c)
+  // equals swizzle(row, c) plus constants, so four offsets per operand (one per
+  // c = 2j + half) cover every k-step; the rest folds into immediates instead
+  // of live address registers.
+  const int mi = lane / 8;
+  unsigned qOff[4], kOff[4], vOff[4];
+#pragma unroll
+  for (int j = 0; j < 4; ++j) {
+    qOff[j] = swizzle<C::kChunks>(warpRow0 + lane % 16, 2 * j + lane / 16);
+    kOff[j] = swizzle<C::kChunks>((mi / 2) * 8 + lane % 8, 2 * j + mi % 2);
+    vOff[j] = swizzle<C::kChunks>((mi % 2) * 8 + lane % 8, 2 * j + mi / 2);
+  }
+  constexpr unsigned kRow16 = 16 * C::kChunks * 16; // bytes of 16 rows
+
+  // One barrier per key tile: it publishes tile t's copies and retires tile t -
+  // 1, whose stage the copies of tile t + 1, issued right after it, overwrite.
+  for (int t = 0; t < numTiles; ++t) {
+    const int stage = t & 1;
+    const int k0 = tileStart(t);
+    cpAsyncWait<0>();
+    __syncthreads();
+    if (t + 1 < numTiles) {
+      const int kn = tileStart(t + 1);
+      detail::loadTile<C, TK>(sK0 + (stage ^ 1) * kStage, kBase, p.k.strideS,
+                              kn, p.lk);
+      detail::loadTile<C, TK>(sV0 + (stage ^ 1) * kStage, vBase, p.v.strideS,
+                              kn, p.lk);
+      cpAsyncCommit();
+    }
+    const unsigned sK = sK0 + stage * kStage, sV = sV0 + stage * kStage;
+
+    float s[MT][NT][4];
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+      for (int n = 0; n < NT; ++n)
+        s[mt][n][0] = s[mt][n][1] = s[mt][n][2] = s[mt][n][3] = 0.f;
+#pragma unroll
+    for (int ks = 0; ks < D / 16; ++ks) {
+      // Q is re-read from shared memory per k-step: keeping all of it in
+      // registers as well as 32 rows of O and S would spill.
+      unsigned qa[MT][4];
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt)
+        ldmatrixX4(sQ + qOff[ks % 4] + (ks / 4) * 128 + mt * kRow16, qa[mt][0],
+                   qa[mt][1], qa[mt][2], qa[mt][3]);
+#pragma unroll
+      for (int np = 0; np < NT / 2; ++np) {
+        unsigned b0, b1, b2, b3;
+        ldmatrixX4(sK + kOff[ks % 4] + (ks / 4) * 128 + np * kRow16, b0, b1, b2,
+                   b3);
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt) {
+          mma16816<T>(s[mt][2 * np], qa[mt], b0, b1);
+          mma16816<T>(s[mt][2 * np + 1], qa[mt], b2, b3);
+        }
+      }
+    }
+
+    // Keys past lk exist only as zero fill: they must get no probability.
+    if (k0 + TK > p.lk) {
+#pragma unroll
+      for (int n = 0; n < NT; ++n) {
+        const int col = k0 + n * 8 + 2 * (lane % 4);
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt) {
+          if (col >= p.lk)
+            s[mt][n][0] = s[mt][n][2] = negInf();
+          if (col + 1 >= p.lk)
+            s[mt][n][1] = s[mt][n][3] = negInf();
+        }
+      }
+    }
+
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+      for (int r = 0; r < 2; ++r) {
+        float mx = negInf();
+#pragma unroll
+        for (int n = 0; n < NT; ++n)
+          mx = fmaxf(mx, fmaxf(s[mt][n][2 * r], s[mt][n][2 * r + 1]));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+        // The max is tracked on raw scores; scaling by scaleLog2 > 0 preserves
+        // it, and the exponent becomes one FMA: s * scaleLog2 - max *
+        // scaleLog2.
+        const float newMax = fmaxf(rowMax[mt][r], mx);
+        // A row that has seen only masked keys keeps max -inf; subtracting 0
+        // instead keeps every exponent at exp2(-inf) = 0 rather than NaN.
+        const float base = newMax == negInf() ? 0.f : newMax * p.scaleLog2;
+        const float rescale = exp2Approx(rowMax[mt][r] * p.scaleLog2 - base);
+        rowMax[mt][r] = newMax;
+        float sum = 0.f;
+#pragma unroll
+        for (int n = 0; n < NT; ++n) {
+          s[mt][n][2 * r] =
+              exp2Approx(fmaf(s[mt][n][2 * r], p.scaleLog2, -base));
+          s[mt][n][2 * r + 1] =
+              exp2Approx(fmaf(s[mt][n][2 * r + 1], p.scaleLog2, -base));
+          sum += s[mt][n][2 * r] + s[mt][n][2 * r + 1];
+        }
+        rowSum[mt][r] = rowSum[mt][r] * rescale + sum;
+#pragma unroll
+        for (int i = 0; i < DT; ++i) {
+          acc[mt][i][2 * r] *= rescale;
+          acc[mt][i][2 * r + 1] *= rescale;
+        }
+      }
+
+#pragma unroll
+    for (int ks = 0; ks < TK / 16; ++ks) {
+      unsigned a[MT][4];
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt) {
+        a[mt][0] = packPair<T>(s[mt][2 * ks][0], s[mt][2 * ks][1]);
+        a[mt][1] = packPair<T>(s[mt][2 * ks][2], s[mt][2 * ks][3]);
+        a[mt][2] = packPair<T>(s[mt][2 * ks + 1][0], s[mt][2 * ks + 1][1]);
+        a[mt][3] = packPair<T>(s[mt][2 * ks + 1][2], s[mt][2 * ks + 1][3]);
+      }
+#pragma unroll
+      for (int dp = 0; dp < DT / 2; ++dp) {
+        unsigned b0, b1, b2, b3;
+        ldmatrixX4Trans(sV + vOff[dp % 4] + (dp / 4) * 128 + ks * kRow16, b0,
+                        b1, b2, b3);
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt) {
+          mma16816<T>(acc[mt][2 * dp], a[mt], b0, b1);
+          mma16816<T>(acc[mt][2 * dp + 1], a[mt], b2, b3);
+        }
+      }
+    }
+  }
+
+  // Finish the row sums over the quad, then normalize; an empty row (no kept
+  // key, or every key masked) has sum 0 and is written as zeros. Stage the
+  // warp's rows through its own rows of the Q tile (only this warp reads them),
+  // so the global stores are 16 bytes wide.
+  unsigned char *sOut = smem;
+#pragma unroll
+  for (int mt = 0; mt < MT; ++mt) {
+    float inv[2];
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      float l = rowSum[mt][r];
+      l += __shfl_xor_sync(0xffffffffu, l, 1);
+      l += __shfl_xor_sync(0xffffffffu, l, 2);
+      inv[r] = l > 0.f ? 1.f / l : 0.f;
+    }
+    const int rowA = warpRow0 + mt * 16 + lane / 4;
+    const unsigned off = (lane % 4) * 4;
+#pragma unroll
+    for (int i = 0; i < DT; ++i) {
+      *reinterpret_cast<unsigned *>(sOut + swizzle<C::kChunks>(rowA, i) + off) =
+          packPair<T>(acc[mt][i][0] * inv[0], acc[mt][i][1] * inv[0]);
+      *reinterpret_cast<unsigned *>(sOut + swizzle<C::kChunks>(rowA + 8, i) +
+                                    off) =
+          packPair<T>(acc[mt][i][2] * inv[1], acc[mt][i][3] * inv[1]);
+    }
+  }
+  __syncwarp();
+  unsigned short *oBase =
+      static_cast<unsigned short *>(p.o) + b * p.oStrideB + h * p.oStrideH;
+  for (int i = lane; i < C::kWarpRows * C::kChunks; i += 32) {
+    const int r = warpRow0 + i / C::kChunks, c = i % C::kChunks;
+    if (q0 + r < p.lq) {
+      const uint4 val =
+          *reinterpret_cast<const uint4 *>(sOut + swizzle<C::kChunks>(r, c));
+      *reinterpret_cast<uint4 *>(oBase + (long long)(q0 + r) * p.oStrideS +
+                                 c * 8) = val;
+    }
+  }
+}
+
+} // namespace lfc
+
+#endif // LFC_ATTENTION_CUH

@@ -1,0 +1,444 @@
+// CudaBackend: argument checks, JIT + module cache, and kernel launches on the
+// default stream.
+#include "runtime/cuda/CudaBackend.h"
+
+#include "kernels_templates/lfc/abi.h"
+#include "lfc/cuda_backend.h"
+#include "lfc/jit.h"
+#include "lfc/runtime.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace lfc::cuda {
+
+namespace {
+
+constexpr int kSelectThreads = SelectVariant::kThreads;
+
+class CudaPooledKeys final : public PooledKeyCache {
+public:
+  CudaPooledKeys(int64_t batch, int64_t heads, int64_t dim, int64_t maxTokens,
+                 int blockK, int tokensPerFrame)
+      : batch(batch), heads(heads), dim(dim), maxTokens(maxTokens),
+        blockK(blockK), tokensPerFrame(tokensPerFrame),
+        maxBlocks((maxTokens + blockK - 1) / blockK),
+        maxFrames((maxTokens + tokensPerFrame - 1) / tokensPerFrame),
+        blockSums(size_t(batch * heads * maxBlocks * dim) * sizeof(float)),
+        frameSums(size_t(batch * heads * maxFrames * dim) * sizeof(float)) {
+    // Sums start at +0.0f, exactly as the sequential definition's `s = 0.0f`.
+    blockSums.fill(0);
+    frameSums.fill(0);
+  }
+  int64_t committedTokens() const override { return committed; }
+
+  int64_t batch, heads, dim, maxTokens;
+  int blockK, tokensPerFrame;
+  int64_t maxBlocks, maxFrames;
+  DeviceBuffer blockSums, frameSums;
+  int64_t committed = 0;
+};
+
+LfcTensorArg tensorArg(const Tensor4 &t) {
+  return {t.data, (long long)t.strideB, (long long)t.strideS,
+          (long long)t.strideH};
+}
+
+void checkOnDevice(const Tensor4 &t, const std::string &kernel,
+                   const char *what) {
+  checkDevicePointer(t.data, kernel + ": " + what);
+}
+
+/// The kernels index with 32-bit token and block counts.
+void checkFitsInt(int64_t v, const std::string &kernel, const char *what) {
+  if (v < 0 || v > (int64_t(1) << 30))
+    throw Error(kernel + ": " + what + " (" + std::to_string(v) +
+                ") is outside [0, 2^30], the range the kernels index");
+}
+
+void launch(CUfunction f, const std::string &name, unsigned gx, unsigned gy,
+            unsigned gz, unsigned threads, unsigned shared, void *params) {
+  if (gx == 0 || gy == 0 || gz == 0)
+    return;
+  void *args[] = {params};
+  check(driver().cuLaunchKernel(f, gx, gy, gz, threads, 1, 1, shared, nullptr,
+                                args, nullptr),
+        "cuLaunchKernel",
+        name + " grid (" + std::to_string(gx) + ", " + std::to_string(gy) +
+            ", " + std::to_string(gz) + ") block " + std::to_string(threads) +
+            " shared " + std::to_string(shared));
+}
+
+void checkKept(const KeptBlocks &kept, const std::string &kernel, int64_t batch,
+               int64_t heads, int64_t queryBlocks, int64_t minKept) {
+  if (kept.batch != batch || kept.heads != heads ||
+      kept.queryBlocks != queryBlocks)
+    throw Error(kernel +
+                ": kept blocks are for [batch, heads, query_blocks] = [" +
+                std::to_string(kept.batch) + ", " + std::to_string(kept.heads) +
+                ", " + std::to_string(kept.queryBlocks) + "], expected [" +
+                std::to_string(batch) + ", " + std::to_string(heads) + ", " +
+                std::to_string(queryBlocks) + "]");
+  if (kept.maxKept < minKept)
+    throw Error(kernel + ": kept.maxKept (" + std::to_string(kept.maxKept) +
+                ") must be at least " + std::to_string(minKept));
+  checkDevicePointer(kept.idx, kernel + ": kept.idx");
+  checkDevicePointer(kept.cnt, kernel + ": kept.cnt");
+}
+
+} // namespace
+
+CudaBackend::CudaBackend()
+    : device_(currentDevice()),
+      arch_(archForDevice(device_.major, device_.minor)) {}
+
+CudaBackend::~CudaBackend() {
+  for (auto &[name, m] : modules_)
+    if (m.module)
+      driver().cuModuleUnload(m.module);
+}
+
+std::string CudaBackend::name() const {
+  return "cuda (" + device_.name + ", " + arch_ + ")";
+}
+
+void CudaBackend::synchronize() {
+  currentDevice();
+  check(driver().cuCtxSynchronize(), "cuCtxSynchronize",
+        "waiting for lfc kernels");
+}
+
+void CudaBackend::forgetLoadedModules() {
+  synchronize();
+  for (auto &[name, m] : modules_)
+    if (m.module)
+      driver().cuModuleUnload(m.module);
+  modules_.clear();
+}
+
+const LoadedKernel &CudaBackend::load(const std::string &name,
+                                      const std::string &source,
+                                      const std::vector<std::string> &entries,
+                                      int sharedBytes) {
+  if (auto it = modules_.find(name); it != modules_.end())
+    return it->second;
+  currentDevice();
+  JitRequest req;
+  req.kernelName = name;
+  req.source = source;
+  req.arch = arch_;
+  req.includeDirs = {defaultKernelIncludeDir()};
+  JitResult jit = jitCompile(req);
+  LoadedKernel k;
+  k.cacheHit = jit.cacheHit;
+  k.compileMs = jit.compileMs;
+  check(driver().cuModuleLoadData(&k.module, jit.cubin.data()),
+        "cuModuleLoadData", name);
+  for (const std::string &entry : entries) {
+    CUfunction f = nullptr;
+    check(driver().cuModuleGetFunction(&f, k.module, entry.c_str()),
+          "cuModuleGetFunction", entry);
+    if (sharedBytes > 48 * 1024)
+      check(
+          driver().cuFuncSetAttribute(
+              f, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, sharedBytes),
+          "cuFuncSetAttribute",
+          entry + " dynamic shared memory " + std::to_string(sharedBytes));
+    k.functions[entry] = f;
+  }
+  return modules_.emplace(name, std::move(k)).first->second;
+}
+
+int CudaBackend::selectSharedLimit() const {
+  return device_.maxSharedOptin - 1024;
+}
+
+AttnVariant CudaBackend::attnVariant(DType dtype, int headDim, int blockQ,
+                                     int blockK, bool dense) const {
+  AttnVariant v = chooseAttnVariant(arch_, dtype, headDim, blockQ, blockK,
+                                    dense, device_.maxSharedOptin);
+  if (tiles_.tileQ) {
+    v.tileQ = tiles_.tileQ;
+    v.tileK = tiles_.tileK;
+    v.warps = tiles_.warps;
+    v.wgmma = tiles_.wgmma;
+    if (v.sharedBytes() > device_.maxSharedOptin)
+      throw Error("setAttnTiles: " + kernelName(v) + " needs " +
+                  std::to_string(v.sharedBytes()) +
+                  " bytes of shared memory; the device allows " +
+                  std::to_string(device_.maxSharedOptin));
+  }
+  return v;
+}
+
+std::unique_ptr<PooledKeyCache>
+CudaBackend::createPooledKeys(int64_t batch, int64_t heads, int64_t headDim,
+                              int64_t maxTokens, int blockK,
+                              int tokensPerFrame) {
+  if (batch <= 0 || heads <= 0 || maxTokens <= 0 || blockK <= 0 ||
+      tokensPerFrame <= 0)
+    throw Error("createPooledKeys: batch, heads, maxTokens, blockK and "
+                "tokensPerFrame must be "
+                "> 0, got " +
+                std::to_string(batch) + ", " + std::to_string(heads) + ", " +
+                std::to_string(maxTokens) + ", " + std::to_string(blockK) +
+                ", " + std::to_string(tokensPerFrame));
+  if (headDim != 64 && headDim != 128)
+    throw Error("createPooledKeys: head_dim " + std::to_string(headDim) +
+                " has no CUDA kernel; supported: 64, 128");
+  checkFitsInt(maxTokens, "createPooledKeys", "maxTokens");
+  currentDevice();
+  return std::make_unique<CudaPooledKeys>(batch, heads, headDim, maxTokens,
+                                          blockK, tokensPerFrame);
+}
+
+void CudaBackend::commitKeys(PooledKeyCache &cache, const Tensor4 &k,
+                             int64_t endToken) {
+  auto *c = dynamic_cast<CudaPooledKeys *>(&cache);
+  SelectVariant sv{arch_, k.dtype, int(k.dim)};
+  const std::string name = kernelName(sv), entry = name + "_commit";
+  if (!c)
+    throw Error(entry +
+                ": the pooled-key cache was created by another backend");
+  checkTensor(k, "commitKeys: k", c->batch, k.tokens, c->heads, c->dim, k.dtype,
+              Device::Cuda);
+  checkOnDevice(k, entry, "k");
+  if (endToken < c->committed || endToken > k.tokens || endToken > c->maxTokens)
+    throw Error(entry + ": endToken (" + std::to_string(endToken) +
+                ") must be in [committed (" + std::to_string(c->committed) +
+                "), min(k.tokens (" + std::to_string(k.tokens) +
+                "), maxTokens (" + std::to_string(c->maxTokens) + "))]");
+  if (endToken == c->committed)
+    return;
+  const LoadedKernel &m =
+      load(name, entrySource(sv),
+           {name + "_commit", name + "_pool", name + "_select"},
+           selectSharedLimit());
+  LfcCommitParams p{};
+  p.k = tensorArg(k);
+  p.blockSums = static_cast<float *>(c->blockSums.get());
+  p.frameSums = static_cast<float *>(c->frameSums.get());
+  p.heads = int(c->heads);
+  p.dim = int(c->dim);
+  p.maxBlocks = int(c->maxBlocks);
+  p.maxFrames = int(c->maxFrames);
+  p.blockK = c->blockK;
+  p.tokensPerFrame = c->tokensPerFrame;
+  p.begin = int(c->committed);
+  p.end = int(endToken);
+  const int64_t units =
+      ((endToken - 1) / c->blockK - c->committed / c->blockK + 1) +
+      ((endToken - 1) / c->tokensPerFrame - c->committed / c->tokensPerFrame +
+       1);
+  const int64_t threads = units * c->dim;
+  launch(m.functions.at(entry), entry,
+         unsigned((threads + kSelectThreads - 1) / kSelectThreads),
+         unsigned(c->heads), unsigned(c->batch), kSelectThreads, 0, &p);
+  c->committed = endToken;
+}
+
+void CudaBackend::select(const ChunkSelection &sel, const Tensor4 &q,
+                         const Tensor4 &k, const PooledKeyCache *pooled,
+                         KeptBlocks &kept) {
+  SelectVariant sv{arch_, q.dtype, int(q.dim)};
+  const std::string name = kernelName(sv);
+  checkSelection(sel);
+  const int64_t batch = q.batch, heads = q.heads, dim = q.dim;
+  const int64_t lq = sel.queryTokens(), lk = sel.keyTokens();
+  checkTensor(q, "select: q", batch, lq, heads, dim, q.dtype, Device::Cuda);
+  checkTensor(k, "select: k", batch, lk, heads, dim, q.dtype, Device::Cuda);
+  checkOnDevice(q, name + "_select", "q");
+  checkOnDevice(k, name + "_pool", "k");
+  checkFitsInt(lk, name, "key tokens");
+  const int64_t nqb = sel.queryBlocks(), nkb = sel.keyBlocks(),
+                nf = sel.visibleFrames;
+  const int64_t budget = sel.dense ? nkb : sel.keptKeyBlocks;
+  checkKept(kept, name + "_select", batch, heads, nqb,
+            std::min<int64_t>(budget, nkb));
+
+  const CudaPooledKeys *cache = nullptr;
+  if (pooled) {
+    cache = dynamic_cast<const CudaPooledKeys *>(pooled);
+    if (!cache)
+      throw Error(name +
+                  "_pool: the pooled-key cache was created by another backend");
+    if (cache->batch != batch || cache->heads != heads || cache->dim != dim ||
+        cache->blockK != sel.blockK ||
+        cache->tokensPerFrame != sel.tokensPerFrame)
+      throw Error(name + "_pool: the pooled-key cache is for batch " +
+                  std::to_string(cache->batch) + ", heads " +
+                  std::to_string(cache->heads) + ", head_dim " +
+                  std::to_string(cache->dim) + ", block_k " +
+                  std::to_string(cache->blockK) + ", tokens_per_frame " +
+                  std::to_string(cache->tokensPerFrame) + "; this call has " +
+                  std::to_string(batch) + ", " + std::to_string(heads) + ", " +
+                  std::to_string(dim) + ", " + std::to_string(sel.blockK) +
+                  ", " + std::to_string(sel.tokensPerFrame));
+    if (cache->committed > lk)
+      throw Error(name + "_pool: the pooled-key cache holds " +
+                  std::to_string(cache->committed) +
+                  " committed tokens, more than this call's " +
+                  std::to_string(lk) + " keys");
+  }
+
+  // Frame classes (docs/selection-semantics.md), resolved once per call.
+  const int past = sel.visibleFrames - sel.framesPerChunk;
+  const int sinkEnd = std::min(sel.sinkFrames, past);
+  const int nearBegin = std::max(sinkEnd, past - sel.nearFrames);
+  const bool frameStage =
+      !sel.dense && sel.framesTopK > 0 && past > sel.framesTopK;
+  const int middleKeep =
+      frameStage ? std::max(0, sel.framesTopK - sinkEnd - (past - nearBegin))
+                 : -1;
+
+  // One CTA ranks all key blocks of its query block in shared memory; the
+  // select kernel's static shared memory is under 1 KiB, so the rest of the
+  // opt-in limit is the budget.
+  const int selectShared = LFC_SELECT_SHARED_BYTES(int(nkb), int(nf));
+  const int selectLimit = selectSharedLimit();
+  if (selectShared > selectLimit)
+    throw Error(name + "_select: " + std::to_string(nkb) + " key blocks and " +
+                std::to_string(nf) + " frames need " +
+                std::to_string(selectShared) +
+                " bytes of shared memory in one CTA; this device allows " +
+                std::to_string(selectLimit) +
+                " (use a larger block_k or fewer visible frames)");
+
+  const LoadedKernel &m =
+      load(name, entrySource(sv),
+           {name + "_commit", name + "_pool", name + "_select"}, selectLimit);
+  const size_t meansBytes = size_t(batch * heads * nkb * dim) * sizeof(float);
+  const size_t framesBytes = size_t(batch * heads * nf * dim) * sizeof(float);
+  if (blockMeans_.size() < meansBytes)
+    blockMeans_ = DeviceBuffer(meansBytes);
+  if (frameMeans_.size() < framesBytes)
+    frameMeans_ = DeviceBuffer(framesBytes);
+
+  LfcPoolKeysParams pp{};
+  pp.k = tensorArg(k);
+  pp.blockSums =
+      cache ? static_cast<const float *>(cache->blockSums.get()) : nullptr;
+  pp.frameSums =
+      cache ? static_cast<const float *>(cache->frameSums.get()) : nullptr;
+  pp.cacheBlocks = cache ? int(cache->maxBlocks) : 0;
+  pp.cacheFrames = cache ? int(cache->maxFrames) : 0;
+  pp.committed = cache ? int(cache->committed) : 0;
+  pp.blockMeans = static_cast<float *>(blockMeans_.get());
+  pp.frameMeans = static_cast<float *>(frameMeans_.get());
+  pp.heads = int(heads);
+  pp.dim = int(dim);
+  pp.lk = int(lk);
+  pp.blockK = sel.blockK;
+  pp.tokensPerFrame = sel.tokensPerFrame;
+  pp.keyBlocks = int(nkb);
+  pp.frames = int(nf);
+  pp.frameBegin = frameStage ? sinkEnd : 0;
+  pp.frameEnd = frameStage ? nearBegin : 0;
+  const int64_t poolThreads = (nkb + pp.frameEnd - pp.frameBegin) * dim;
+  launch(m.functions.at(name + "_pool"), name + "_pool",
+         unsigned((poolThreads + kSelectThreads - 1) / kSelectThreads),
+         unsigned(heads), unsigned(batch), kSelectThreads, 0, &pp);
+
+  LfcSelectParams sp{};
+  sp.q = tensorArg(q);
+  sp.blockMeans = pp.blockMeans;
+  sp.frameMeans = pp.frameMeans;
+  sp.heads = int(heads);
+  sp.dim = int(dim);
+  sp.lq = int(lq);
+  sp.blockQ = sel.blockQ;
+  sp.queryBlocks = int(nqb);
+  sp.keyBlocks = int(nkb);
+  sp.lk = int(lk);
+  sp.blockK = sel.blockK;
+  sp.tokensPerFrame = sel.tokensPerFrame;
+  sp.frames = int(nf);
+  sp.past = past;
+  sp.sinkEnd = sinkEnd;
+  sp.nearBegin = nearBegin;
+  sp.middleKeep = middleKeep;
+  sp.keptBudget = int(budget);
+  sp.keptIdx = kept.idx;
+  sp.keptCnt = kept.cnt;
+  sp.maxKept = int(kept.maxKept);
+  launch(m.functions.at(name + "_select"), name + "_select", unsigned(nqb),
+         unsigned(heads), unsigned(batch), kSelectThreads,
+         unsigned(selectShared), &sp);
+}
+
+void CudaBackend::attention(const ChunkSelection &sel, const Tensor4 &q,
+                            const Tensor4 &k, const Tensor4 &v,
+                            const KeptBlocks *kept, const Tensor4 &o,
+                            float scale) {
+  const AttnVariant var =
+      attnVariant(q.dtype, int(q.dim), sel.blockQ, sel.blockK, !kept);
+  const std::string name = kernelName(var);
+  checkSelection(sel);
+  const int64_t batch = q.batch, heads = q.heads, dim = q.dim;
+  const int64_t lq = sel.queryTokens(), lk = sel.keyTokens();
+  checkTensor(q, (name + ": q").c_str(), batch, lq, heads, dim, q.dtype,
+              Device::Cuda);
+  checkTensor(k, (name + ": k").c_str(), batch, lk, heads, dim, q.dtype,
+              Device::Cuda);
+  checkTensor(v, (name + ": v").c_str(), batch, lk, heads, dim, q.dtype,
+              Device::Cuda);
+  checkTensor(o, (name + ": o").c_str(), batch, lq, heads, dim, q.dtype,
+              Device::Cuda);
+  for (auto [t, what] : {std::pair{&q, "q"}, {&k, "k"}, {&v, "v"}, {&o, "o"}})
+    checkOnDevice(*t, name, what);
+  checkFitsInt(lk, name, "key tokens");
+  checkFitsInt(lq, name, "query tokens");
+  if (!(scale > 0.f) || !std::isfinite(scale))
+    throw Error(name + ": softmax scale must be finite and > 0, got " +
+                std::to_string(scale));
+  if (kept)
+    checkKept(*kept, name, batch, heads, sel.queryBlocks(), 0);
+
+  const LoadedKernel &m =
+      load(name, entrySource(var), {name}, var.sharedBytes());
+  LfcAttnParams p{};
+  p.q = tensorArg(q);
+  p.k = tensorArg(k);
+  p.v = tensorArg(v);
+  p.o = o.data;
+  p.oStrideB = o.strideB;
+  p.oStrideS = o.strideS;
+  p.oStrideH = o.strideH;
+  p.batch = int(batch);
+  p.heads = int(heads);
+  p.lq = int(lq);
+  p.lk = int(lk);
+  p.scaleLog2 = float(double(scale) * 1.4426950408889634);
+  p.keptIdx = kept ? kept->idx : nullptr;
+  p.keptCnt = kept ? kept->cnt : nullptr;
+  p.queryBlocks = int(sel.queryBlocks());
+  p.maxKept = kept ? int(kept->maxKept) : 0;
+  launch(m.functions.at(name), name, unsigned((lq + var.tileQ - 1) / var.tileQ),
+         unsigned(heads), unsigned(batch), unsigned(var.threads()),
+         unsigned(var.sharedBytes()), &p);
+}
+
+} // namespace lfc::cuda
+
+namespace lfc {
+
+bool cudaBackendAvailable(std::string *whyNot) {
+  if (!cuda::driverAvailable(whyNot))
+    return false;
+  std::string nvrtcWhy;
+  if (!nvrtcAvailable(&nvrtcWhy)) {
+    if (whyNot)
+      *whyNot = "the CUDA driver loads but NVRTC does not: " + nvrtcWhy;
+    return false;
+  }
+  return true;
+}
+
+std::unique_ptr<Backend> createCudaBackend() {
+  std::string why;
+  if (!cudaBackendAvailable(&why))
+    throw Error("CUDA backend unavailable: " + why);
+  return std::make_unique<cuda::CudaBackend>();
+}
+
+} // namespace lfc

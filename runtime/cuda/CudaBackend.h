@@ -1,0 +1,78 @@
+// The CUDA implementation of lfc::Backend: JIT-compiled selection and attention
+// kernels.
+#pragma once
+
+#include "lfc/backend.h"
+#include "runtime/cuda/Driver.h"
+#include "runtime/cuda/KernelSources.h"
+
+#include <map>
+#include <memory>
+#include <string>
+
+namespace lfc::cuda {
+
+/// A JIT-compiled, loaded module and the timing of how it was obtained.
+struct LoadedKernel {
+  CUmodule module = nullptr;
+  std::map<std::string, CUfunction> functions; ///< by entry name
+  bool cacheHit = false;
+  double compileMs = 0; ///< NVRTC time (0 on a cache hit)
+};
+
+class CudaBackend final : public Backend {
+public:
+  CudaBackend();
+  ~CudaBackend() override;
+
+  std::string name() const override;
+  Device device() const override { return Device::Cuda; }
+
+  std::unique_ptr<PooledKeyCache>
+  createPooledKeys(int64_t batch, int64_t heads, int64_t headDim,
+                   int64_t maxTokens, int blockK, int tokensPerFrame) override;
+  void commitKeys(PooledKeyCache &cache, const Tensor4 &k,
+                  int64_t endToken) override;
+  void select(const ChunkSelection &sel, const Tensor4 &q, const Tensor4 &k,
+              const PooledKeyCache *pooled, KeptBlocks &kept) override;
+  void attention(const ChunkSelection &sel, const Tensor4 &q, const Tensor4 &k,
+                 const Tensor4 &v, const KeptBlocks *kept, const Tensor4 &o,
+                 float scale) override;
+  void synchronize() override;
+
+  /// The arch kernels are compiled for ("sm_90a" on Hopper).
+  const std::string &arch() const { return arch_; }
+  /// The attention variant attention() would launch for these parameters.
+  AttnVariant attnVariant(DType dtype, int headDim, int blockQ, int blockK,
+                          bool dense) const;
+  /// Benchmarks only: force the attention kernel (tileQ, tileK, warps, wgmma);
+  /// tileQ 0 restores the per-arch choice. The kernel name records whatever is
+  /// used.
+  void setAttnTiles(int tileQ, int tileK, int warps, bool wgmma) {
+    tiles_ = {tileQ, tileK, warps, wgmma};
+  }
+  /// Compiles (or loads from the JIT cache) and loads a module; memoized by
+  /// name.
+  const LoadedKernel &load(const std::string &name, const std::string &source,
+                           const std::vector<std::string> &entries,
+                           int sharedBytes);
+  /// Ignores modules loaded so far, so the next load() goes through the JIT
+  /// (cache) again: the benchmark times cold and warm plan loads with it.
+  void forgetLoadedModules();
+
+private:
+  /// Dynamic shared memory the select kernel may use (it ranks all key blocks
+  /// in one CTA).
+  int selectSharedLimit() const;
+
+  const DeviceInfo &device_;
+  std::string arch_;
+  std::map<std::string, LoadedKernel> modules_;
+  DeviceBuffer blockMeans_, frameMeans_;
+  struct {
+    int tileQ = 0, tileK = 0, warps = 0;
+    bool wgmma = false;
+  } tiles_;
+};
+
+} // namespace lfc::cuda
