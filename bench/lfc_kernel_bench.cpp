@@ -77,7 +77,9 @@ Options parse(int argc, char **argv) {
         std::array<int, 4> t{};
         if (std::sscanf(cfg.c_str(), "%d,%d,%d,%d", &t[0], &t[1], &t[2],
                         &t[3]) != 4)
-          usage(("--tiles wants tq,tk,warps,wgmma(0|1)[;...], got " + cfg)
+          usage(("--tiles wants tq,tk,warps,kernel(0 mma.sync|1 wgmma|2 "
+                 "wgmma+mbarrier)[;...], got " +
+                 cfg)
                     .c_str());
         o.tiles.push_back(t);
       }
@@ -375,7 +377,7 @@ int main(int argc, char **argv) try {
   // Tile sweep (kernel tuning): same kept lists as above, re-selected per
   // density.
   for (const auto &t : o.tiles) {
-    gpu.setAttnTiles(t[0], t[1], t[2], t[3] != 0);
+    gpu.setAttnTiles(t[0], t[1], t[2], t[3]);
     for (double density : o.densities) {
       ChunkSelection s = sel;
       s.framesTopK = 0;
@@ -401,7 +403,7 @@ int main(int argc, char **argv) try {
                       .c_str());
     }
   }
-  gpu.setAttnTiles(0, 0, 0, false);
+  gpu.setAttnTiles(0, 0, 0, 0);
   return 0;
 } catch (const std::exception &e) {
   std::fprintf(stderr, "lfc_kernel_bench: error: %s\n", e.what());

@@ -134,8 +134,8 @@ __device__ __forceinline__ void blockSparseAttention(const LfcAttnParams &p) {
 #pragma unroll
     for (int i = 0; i < DT; ++i)
       acc[mt][i][0] = acc[mt][i][1] = acc[mt][i][2] = acc[mt][i][3] = 0.f;
-  // Running max (base-2 scaled) and partial row sums of rows lane/4 and lane/4
-  // + 8 of each m-tile.
+  // Running max of the raw scores and partial row sums (this lane's columns) of
+  // rows lane/4 and lane/4 + 8 of each m-tile.
   float rowMax[MT][2], rowSum[MT][2];
 #pragma unroll
   for (int mt = 0; mt < MT; ++mt) {

@@ -161,7 +161,8 @@ AttnVariant CudaBackend::attnVariant(DType dtype, int headDim, int blockQ,
     v.tileQ = tiles_.tileQ;
     v.tileK = tiles_.tileK;
     v.warps = tiles_.warps;
-    v.wgmma = tiles_.wgmma;
+    v.wgmma = tiles_.kernel >= 1;
+    v.decoupled = tiles_.kernel == 2;
     if (v.sharedBytes() > device_.maxSharedOptin)
       throw Error("setAttnTiles: " + kernelName(v) + " needs " +
                   std::to_string(v.sharedBytes()) +
@@ -200,8 +201,8 @@ void CudaBackend::commitKeys(PooledKeyCache &cache, const Tensor4 &k,
   if (!c)
     throw Error(entry +
                 ": the pooled-key cache was created by another backend");
-  checkTensor(k, "commitKeys: k", c->batch, k.tokens, c->heads, c->dim, k.dtype,
-              Device::Cuda);
+  checkTensor(k, (entry + ": k").c_str(), c->batch, k.tokens, c->heads, c->dim,
+              k.dtype, Device::Cuda);
   checkOnDevice(k, entry, "k");
   if (endToken < c->committed || endToken > k.tokens || endToken > c->maxTokens)
     throw Error(entry + ": endToken (" + std::to_string(endToken) +
@@ -245,8 +246,10 @@ void CudaBackend::select(const ChunkSelection &sel, const Tensor4 &q,
   checkSelection(sel);
   const int64_t batch = q.batch, heads = q.heads, dim = q.dim;
   const int64_t lq = sel.queryTokens(), lk = sel.keyTokens();
-  checkTensor(q, "select: q", batch, lq, heads, dim, q.dtype, Device::Cuda);
-  checkTensor(k, "select: k", batch, lk, heads, dim, q.dtype, Device::Cuda);
+  checkTensor(q, (name + "_select: q").c_str(), batch, lq, heads, dim, q.dtype,
+              Device::Cuda);
+  checkTensor(k, (name + "_pool: k").c_str(), batch, lk, heads, dim, q.dtype,
+              Device::Cuda);
   checkOnDevice(q, name + "_select", "q");
   checkOnDevice(k, name + "_pool", "k");
   checkFitsInt(lk, name, "key tokens");

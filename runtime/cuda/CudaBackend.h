@@ -45,11 +45,12 @@ public:
   /// The attention variant attention() would launch for these parameters.
   AttnVariant attnVariant(DType dtype, int headDim, int blockQ, int blockK,
                           bool dense) const;
-  /// Benchmarks only: force the attention kernel (tileQ, tileK, warps, wgmma);
-  /// tileQ 0 restores the per-arch choice. The kernel name records whatever is
-  /// used.
-  void setAttnTiles(int tileQ, int tileK, int warps, bool wgmma) {
-    tiles_ = {tileQ, tileK, warps, wgmma};
+  /// Benchmarks only: force the attention kernel (tileQ, tileK, warps; kernel 0
+  /// mma.sync, 1 wgmma with a CTA barrier per tile, 2 wgmma with per-stage
+  /// mbarriers); tileQ 0 restores the per-arch choice. The kernel name records
+  /// whatever is used.
+  void setAttnTiles(int tileQ, int tileK, int warps, int kernel) {
+    tiles_ = {tileQ, tileK, warps, kernel};
   }
   /// Compiles (or loads from the JIT cache) and loads a module; memoized by
   /// name.
@@ -71,7 +72,7 @@ private:
   DeviceBuffer blockMeans_, frameMeans_;
   struct {
     int tileQ = 0, tileK = 0, warps = 0;
-    bool wgmma = false;
+    int kernel = 0;
   } tiles_;
 };
 

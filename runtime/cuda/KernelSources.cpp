@@ -88,7 +88,7 @@ AttnVariant chooseAttnVariant(const std::string &arch, DType dtype, int headDim,
     v.wgmma = true;
     v.warps = v.tileQ / 16;
     if (v.sharedBytes() > maxShared) {
-      v.wgmma = false;
+      v.wgmma = v.decoupled = false;
       v.warps = v.tileQ / 32;
     }
   }
@@ -107,7 +107,8 @@ std::string kernelName(const AttnVariant &v) {
   if (!v.dense)
     os << "_bq" << v.blockQ << "_bk" << v.blockK;
   os << "_tq" << v.tileQ << "_tk" << v.tileK << "_w" << v.warps
-     << (v.wgmma ? "_wgmma" : "") << (v.dense ? "_dense" : "_list");
+     << (v.wgmma ? "_wgmma" : "") << (v.decoupled ? "_mbar" : "")
+     << (v.dense ? "_dense" : "_list");
   return os.str();
 }
 
@@ -192,9 +193,14 @@ std::vector<KernelSource> allKernelSources(const std::string &arch) {
       auto add = [&](AttnVariant v) {
         out.push_back({kernelName(v), entrySource(v)});
         if (v.wgmma) {
-          // The mma.sync kernel stays available on sm_90a (other tiles,
-          // benchmarks).
-          v.wgmma = false;
+          // The benchmarks' alternatives on sm_90a: the mbarrier-pipelined
+          // wgmma kernel and the mma.sync kernel.
+          if (!v.dense && v.blockQ == 128 && v.blockK == 128) {
+            AttnVariant m = v;
+            m.decoupled = true;
+            out.push_back({kernelName(m), entrySource(m)});
+          }
+          v.wgmma = v.decoupled = false;
           v.warps = v.tileQ / 32;
           out.push_back({kernelName(v), entrySource(v)});
         }

@@ -20,6 +20,8 @@ struct AttnVariant {
   int warps = 4;      ///< tileQ / warps query rows (16 or 32) per warp
   bool dense = false; ///< no kept list: every key
   bool wgmma = false; ///< sm_90a warpgroup-MMA kernel (attention_sm90.cuh)
+  bool decoupled =
+      false; ///< wgmma: per-stage mbarriers, no CTA barrier per tile
 
   int threads() const { return warps * 32; }
   /// Q tile + two K and two V stages (+ 1024 bytes to align the wgmma tiles).

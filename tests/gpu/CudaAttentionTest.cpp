@@ -217,8 +217,9 @@ TEST(CudaAttention, SingleKeptBlockIsSoftmaxOverThatBlock) {
 
 TEST(CudaAttention, PackedQkvStridesMatchReference) {
   SKIP_WITHOUT_GPU();
-  // Q, K and V as views into one packed [B, S, 3, H, D] buffer (strideS = 3*H*D), and the
-  // output into a padded [B, S, H, D + 8] buffer: general strides, not only BSHD/BHSD.
+  // Q, K and V as views into one packed [B, S, 3, H, D] buffer (strideS =
+  // 3*H*D), and the output into a padded [B, S, H, D + 8] buffer: general
+  // strides, not only BSHD/BHSD.
   const ChunkSelection sel = makeSelection(300, 2, 2, 128, 128);
   const int64_t B = 2, H = 3, D = 64, S = sel.queryTokens();
   const int64_t sStride = 3 * H * D, oStride = H * (D + 8);
@@ -227,29 +228,41 @@ TEST(CudaAttention, PackedQkvStridesMatchReference) {
   std::normal_distribution<float> n(0.f, 1.f);
   for (auto &x : packed)
     x = floatToBf16(n(rng));
-  cuda::DeviceBuffer dPacked(packed.size() * 2), dOut(size_t(B * S * oStride) * 2);
+  cuda::DeviceBuffer dPacked(packed.size() * 2),
+      dOut(size_t(B * S * oStride) * 2);
   dPacked.upload(packed.data(), packed.size() * 2);
   dOut.fill(0xFF);
   std::vector<uint16_t> hostOut(size_t(B * S * oStride), 0xFFFF);
   auto view = [&](void *base, Device dev, int which) {
-    Tensor4 t{static_cast<uint16_t *>(base) + which * H * D, DType::BF16, dev, B, S, H, D,
-              S * sStride, sStride, D};
+    Tensor4 t{static_cast<uint16_t *>(base) + which * H * D,
+              DType::BF16,
+              dev,
+              B,
+              S,
+              H,
+              D,
+              S * sStride,
+              sStride,
+              D};
     return t;
   };
   auto outView = [&](void *base, Device dev) {
-    return Tensor4{base, DType::BF16, dev, B, S, H, D, S * oStride, oStride, D + 8};
+    return Tensor4{base, DType::BF16, dev,         B,       S,
+                   H,    D,           S * oStride, oStride, D + 8};
   };
   MirroredKept kept(B, H, sel.queryBlocks(), sel.keyBlocks());
   fillRandomKept(kept, sel.keyBlocks(), 3, 5, {2});
   auto cpu = createCpuBackend();
   auto gpu = createCudaBackend();
   KeptBlocks hk = kept.hostView(), dk = kept.deviceView();
-  cpu->attention(sel, view(packed.data(), Device::Host, 0), view(packed.data(), Device::Host, 1),
-                 view(packed.data(), Device::Host, 2), &hk, outView(hostOut.data(), Device::Host),
-                 0.125f);
-  gpu->attention(sel, view(dPacked.get(), Device::Cuda, 0), view(dPacked.get(), Device::Cuda, 1),
-                 view(dPacked.get(), Device::Cuda, 2), &dk, outView(dOut.get(), Device::Cuda),
-                 0.125f);
+  cpu->attention(sel, view(packed.data(), Device::Host, 0),
+                 view(packed.data(), Device::Host, 1),
+                 view(packed.data(), Device::Host, 2), &hk,
+                 outView(hostOut.data(), Device::Host), 0.125f);
+  gpu->attention(sel, view(dPacked.get(), Device::Cuda, 0),
+                 view(dPacked.get(), Device::Cuda, 1),
+                 view(dPacked.get(), Device::Cuda, 2), &dk,
+                 outView(dOut.get(), Device::Cuda), 0.125f);
   gpu->synchronize();
   std::vector<uint16_t> devOut(hostOut.size());
   dOut.download(devOut.data(), devOut.size() * 2);
@@ -264,7 +277,8 @@ TEST(CudaAttention, PackedQkvStridesMatchReference) {
             bad += devOut[row + d] != 0xFFFF;
             continue;
           }
-          const float c = bf16ToFloat(hostOut[row + d]), g = bf16ToFloat(devOut[row + d]);
+          const float c = bf16ToFloat(hostOut[row + d]),
+                      g = bf16ToFloat(devOut[row + d]);
           bad += !(std::abs(g - c) <= 2e-2f + 2e-2f * std::abs(c));
           ++checked;
         }
