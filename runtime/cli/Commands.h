@@ -2,6 +2,7 @@
 #pragma once
 
 namespace lfc::cli {
-/// `lfc jit PLAN --arch LIST`: compile a plan's kernels ahead of time, fill the cache.
+/// `lfc jit PLAN --arch LIST`: compile a plan's kernels ahead of time, fill the
+/// cache.
 int runJit(int argc, char **argv);
 } // namespace lfc::cli

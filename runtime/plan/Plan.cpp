@@ -335,10 +335,14 @@ void readChunks(const ManifestReader &r, const toml::table &root,
     s.tokensPerFrame = g.tokensPerFrame;
     s.framesPerChunk = g.framesPerChunk;
     s.dense = r.boolean(t, p, "dense");
-    if (s.dense != (c.sparsity == 0))
+    // Dense means "every key block kept, no selection runs". A chunk of
+    // sparsity 0 may still be non-dense: a static mask (a sliding window, say)
+    // or a frame stage restricts it.
+    if (s.dense && c.sparsity != 0)
       r.fail(p + ".dense",
-             std::string("must be ") + (c.sparsity == 0 ? "true" : "false") +
-                 " (dense exactly when sparsity is 0; sparsity is " +
+             "must be false when sparsity is not 0 (a dense chunk keeps every "
+             "key block; "
+             "sparsity is " +
                  std::to_string(c.sparsity) + ")",
              t.get("dense"));
     // Global cache: every frame so far; window: the sink frames plus the last

@@ -1,5 +1,6 @@
-// The lfc driver: dispatches to the compiler's subcommands (explain, compile) and the
-// runtime's (jit, run, bench). Built without the compiler it keeps the runtime ones.
+// The lfc driver: dispatches to the compiler's subcommands (explain, compile)
+// and the runtime's (jit, run, bench). Built without the compiler it keeps the
+// runtime ones.
 #include "runtime/cli/Commands.h"
 #ifdef LFC_HAVE_COMPILER
 #include "compiler/explain/Commands.h"
@@ -22,7 +23,8 @@ const Subcommand kSubcommands[] = {
     {"explain", "print what a policy does per chunk (budgets, density, FLOPs)",
      lfc::cli::runExplain},
 #endif
-    {"jit", "compile a plan's kernels with NVRTC ahead of time and fill the cache",
+    {"jit",
+     "compile a plan's kernels with NVRTC ahead of time and fill the cache",
      lfc::cli::runJit},
 };
 
@@ -31,8 +33,10 @@ void printUsage(FILE *out) {
   for (const auto &c : kSubcommands)
     std::fprintf(out, "  %-9s %s\n", c.name, c.summary);
 #ifndef LFC_HAVE_COMPILER
-  std::fprintf(out, "\nThis lfc was built with LFC_ENABLE_COMPILER=OFF: the policy commands "
-                    "(explain, compile) need a build with MLIR 19.\n");
+  std::fprintf(
+      out,
+      "\nThis lfc was built with LFC_ENABLE_COMPILER=OFF: the policy commands "
+      "(explain, compile) need a build with MLIR 19.\n");
 #endif
   std::fprintf(out, "\nRun 'lfc <command> --help' for a command's options.\n");
 }
@@ -54,11 +58,13 @@ int main(int argc, char **argv) {
       return c.run(argc - 1, argv + 1);
 #ifndef LFC_HAVE_COMPILER
   if (cmd == "explain" || cmd == "compile") {
-    std::fprintf(stderr,
-                 "lfc: error: '%s' needs the policy compiler, and this lfc was built with "
-                 "LFC_ENABLE_COMPILER=OFF; rebuild with MLIR 19 (make build) or run it "
-                 "where the compiler is built\n",
-                 cmd.c_str());
+    std::fprintf(
+        stderr,
+        "lfc: error: '%s' needs the policy compiler, and this lfc was built "
+        "with "
+        "LFC_ENABLE_COMPILER=OFF; rebuild with MLIR 19 (make build) or run it "
+        "where the compiler is built\n",
+        cmd.c_str());
     return 2;
   }
 #endif

@@ -1,6 +1,6 @@
-// The execution backend interface: selection and block-sparse attention for one call.
-// Implemented by the CPU reference backend (the oracle) and the CUDA backend.
-// Semantics: docs/selection-semantics.md (normative).
+// The execution backend interface: selection and block-sparse attention for one
+// call. Implemented by the CPU reference backend (the oracle) and the CUDA
+// backend. Semantics: docs/selection-semantics.md (normative).
 #pragma once
 
 #include "lfc/tensor.h"
@@ -13,28 +13,31 @@
 
 namespace lfc {
 
-/// Static structure of one chunk's selection, as resolved by the compiler (plan manifest).
+/// Static structure of one chunk's selection, as resolved by the compiler (plan
+/// manifest).
 struct ChunkSelection {
   int tokensPerFrame = 0;
   int framesPerChunk = 0;
-  int visibleFrames = 0;  ///< frames in the logical KV sequence (past + current)
+  int visibleFrames = 0; ///< frames in the logical KV sequence (past + current)
   int sinkFrames = 0;
   int nearFrames = 0;
-  int framesTopK = 0;     ///< 0: no frame stage (all past frames eligible)
-  int blockQ = 128;       ///< selection block sizes (policy), not kernel tiles
+  int framesTopK = 0; ///< 0: no frame stage (all past frames eligible)
+  int blockQ = 128;   ///< selection block sizes (policy), not kernel tiles
   int blockK = 128;
-  int keptKeyBlocks = 0;  ///< budget K per query block
-  bool dense = false;     ///< every block kept; no selection runs
+  int keptKeyBlocks = 0; ///< budget K per query block
+  bool dense = false;    ///< every block kept; no selection runs
 
-  int64_t queryTokens() const { return int64_t(framesPerChunk) * tokensPerFrame; }
+  int64_t queryTokens() const {
+    return int64_t(framesPerChunk) * tokensPerFrame;
+  }
   int64_t keyTokens() const { return int64_t(visibleFrames) * tokensPerFrame; }
   int64_t queryBlocks() const { return (queryTokens() + blockQ - 1) / blockQ; }
   int64_t keyBlocks() const { return (keyTokens() + blockK - 1) / blockK; }
 };
 
 /// Kept key blocks per (batch, head, query block): indices ascending,
-/// idx[((b*H + h)*nqb + i)*maxKept + n], cnt[(b*H + h)*nqb + i]. Device memory for the CUDA
-/// backend, host memory for the CPU backend.
+/// idx[((b*H + h)*nqb + i)*maxKept + n], cnt[(b*H + h)*nqb + i]. Device memory
+/// for the CUDA backend, host memory for the CPU backend.
 struct KeptBlocks {
   int32_t *idx = nullptr;
   int32_t *cnt = nullptr;
@@ -42,11 +45,13 @@ struct KeptBlocks {
   int64_t maxKept = 0;
 };
 
-/// Pooled keys of the committed KV prefix (frames already in the cache), so they are computed
-/// once when frames enter the cache, not in every pass. Holds, per (batch, head), fp32 running
-/// sums of every key block of the flat grid and of every frame, plus the committed length.
-/// Opaque: each backend keeps it in its own memory. Continuing a sequential sum gives the same
-/// bits as pooling from scratch (docs/selection-semantics.md), so results do not depend on it.
+/// Pooled keys of the committed KV prefix (frames already in the cache), so
+/// they are computed once when frames enter the cache, not in every pass.
+/// Holds, per (batch, head), fp32 running sums of every key block of the flat
+/// grid and of every frame, plus the committed length. Opaque: each backend
+/// keeps it in its own memory. Continuing a sequential sum gives the same bits
+/// as pooling from scratch (docs/selection-semantics.md), so results do not
+/// depend on it.
 class PooledKeyCache {
 public:
   virtual ~PooledKeyCache() = default;
@@ -62,31 +67,35 @@ public:
 
   /// An empty pooled-key cache for up to `maxTokens` logical KV tokens.
   virtual std::unique_ptr<PooledKeyCache>
-  createPooledKeys(int64_t batch, int64_t heads, int64_t headDim, int64_t maxTokens,
-                   int blockK, int tokensPerFrame) = 0;
+  createPooledKeys(int64_t batch, int64_t heads, int64_t headDim,
+                   int64_t maxTokens, int blockK, int tokensPerFrame) = 0;
 
-  /// Commits rows [cache.committedTokens(), endToken) of `k` (the logical KV sequence) into
-  /// the cache: their block and frame sums become final.
-  virtual void commitKeys(PooledKeyCache &cache, const Tensor4 &k, int64_t endToken) = 0;
+  /// Commits rows [cache.committedTokens(), endToken) of `k` (the logical KV
+  /// sequence) into the cache: their block and frame sums become final.
+  virtual void commitKeys(PooledKeyCache &cache, const Tensor4 &k,
+                          int64_t endToken) = 0;
 
   /// Hierarchical selection (pooling, frame top-k, block top-k) for one call.
-  /// q: [B, Lq, H, D]; k: [B, Lk, H, D] (the logical KV sequence); writes `kept`.
-  /// `pooled` (may be nullptr) supplies the sums of k's committed prefix; the rest of k is
-  /// pooled here.
-  virtual void select(const ChunkSelection &sel, const Tensor4 &q, const Tensor4 &k,
-                      const PooledKeyCache *pooled, KeptBlocks &kept) = 0;
+  /// q: [B, Lq, H, D]; k: [B, Lk, H, D] (the logical KV sequence); writes
+  /// `kept`. `pooled` (may be nullptr) supplies the sums of k's committed
+  /// prefix; the rest of k is pooled here.
+  virtual void select(const ChunkSelection &sel, const Tensor4 &q,
+                      const Tensor4 &k, const PooledKeyCache *pooled,
+                      KeptBlocks &kept) = 0;
 
   /// Block-sparse attention over `kept` (nullptr: dense). o has q's shape.
-  virtual void attention(const ChunkSelection &sel, const Tensor4 &q, const Tensor4 &k,
-                         const Tensor4 &v, const KeptBlocks *kept, const Tensor4 &o,
+  virtual void attention(const ChunkSelection &sel, const Tensor4 &q,
+                         const Tensor4 &k, const Tensor4 &v,
+                         const KeptBlocks *kept, const Tensor4 &o,
                          float scale) = 0;
 
   /// Waits for all queued work (no-op on the CPU).
   virtual void synchronize() {}
 };
 
-/// Thrown for invalid arguments, plans, compile or launch failures; what() names the kernel,
-/// argument, expected shape/dtype/stride, and carries any NVRTC/CUDA log.
+/// Thrown for invalid arguments, plans, compile or launch failures; what()
+/// names the kernel, argument, expected shape/dtype/stride, and carries any
+/// NVRTC/CUDA log.
 struct Error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };

@@ -148,9 +148,10 @@ INSTANTIATE_TEST_SUITE_P(
             "chunks[1].key_blocks: must be ceil(9360 / 128) = 74, got 75"},
         BadManifest{"visibleFrames", "visible_frames = 9", "visible_frames = 8",
                     "chunks[2].visible_frames: must be 9 for chunk 3"},
-        BadManifest{
-            "denseWithSparsity", "dense = true", "dense = false",
-            "chunks[0].dense: must be true (dense exactly when sparsity is 0"},
+        BadManifest{"denseWithSparsity",
+                    "sparsity = 0.8269904165014675\ndense = false",
+                    "sparsity = 0.8269904165014675\ndense = true",
+                    "chunks[1].dense: must be false when sparsity is not 0"},
         BadManifest{"missingField", "heads = 12\n", "",
                     "geometry.heads: missing"},
         BadManifest{
