@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # One GPU-machine session for the CUDA backend: build (runtime only), GPU tests, sanitizers,
 # kernel benchmark + peers. Logs go to $OUT (or ./out). Usage: bench/gpu_session.sh [steps]
-# with steps from: build tests sanitize tune bench (default: all but tune).
+# with steps from: build smoke tests sanitize tune bench (default: all but smoke, tune). Every
+# GPU step runs under a timeout ($LFC_STEP_TIMEOUT s, default 240): a hung kernel must not eat
+# the lease.
 set -uo pipefail
 OUT=${OUT:-$PWD/out}
 mkdir -p "$OUT"
@@ -21,27 +23,34 @@ if has build; then
   ninja -C "$BUILD" -j16 $targets >"$OUT/build.log" 2>&1 || { grep -E "error|FAILED" "$OUT/build.log" | head -30; exit 1; }
 fi
 export LFC_CACHE_DIR=/tmp/lfc-jit-cache
+T="timeout ${LFC_STEP_TIMEOUT:-240}"
+if has smoke; then
+  # The sm_90a TMA kernel's own tests first: stop here if they fail or hang.
+  $T "$BUILD/bin/lfc_gpu_tests" --gtest_filter='*TmaAttentionVsCpu*' >"$OUT/smoke.log" 2>&1
+  rc=$?; grep -E "FAILED|PASSED|Failure|error" "$OUT/smoke.log" | head -20
+  [[ $rc == 0 ]] || { echo "smoke: exit $rc"; tail -20 "$OUT/smoke.log"; exit 1; }
+fi
 if has tests; then
-  "$BUILD/bin/lfc_gpu_tests" 2>&1 | tee "$OUT/gpu_tests.log" | grep -E "FAILED|PASSED|SKIPPED \]|Failure|error" | head -60
+  $T "$BUILD/bin/lfc_gpu_tests" 2>&1 | tee "$OUT/gpu_tests.log" | grep -E "FAILED|PASSED|SKIPPED \]|Failure|error" | head -60
   [[ ${PIPESTATUS[0]} == 0 ]] || status=1
   "$BUILD/bin/lfc_kernel_compile_tests" --gtest_filter='*sm_90a*:KernelNames*' >"$OUT/compile_tests.log" 2>&1 || status=1
   tail -3 "$OUT/compile_tests.log"
 fi
 if has sanitize; then
-  small="--gtest_filter=*bf16_d128_b128_bshd_p20*:*fp16_d64_b64_bhsd_p5*:*FullKeptList*:*PooledKeyCache*:*TiesBreak*"
+  small="--gtest_filter=*bf16_d128_b128_bshd_p20*:*fp16_d64_b64_bhsd_p5*:*FullKeptList*:*PooledKeyCache*:*TiesBreak*:*TmaAttentionVsCpu*"
   for tool in memcheck racecheck; do
-    compute-sanitizer --tool $tool --error-exitcode 9 "$BUILD/bin/lfc_gpu_tests" "$small" \
+    $T compute-sanitizer --tool $tool --error-exitcode 9 "$BUILD/bin/lfc_gpu_tests" "$small" \
       >"$OUT/sanitize_$tool.log" 2>&1
     echo "compute-sanitizer $tool: exit $? ($(grep -cE 'ERROR SUMMARY: 0 errors|RACECHECK SUMMARY: 0 hazards' "$OUT/sanitize_$tool.log") clean summaries)"
     grep -E "SUMMARY|not supported" "$OUT/sanitize_$tool.log" | head -3
   done
 fi
 if has tune; then
-  "$BUILD/bin/lfc_kernel_bench" --reps 20 --densities 1,0.2 \
-    --tiles "${LFC_TUNE_TILES:-128,32,4;128,64,4;128,64,8;64,64,2}" 2>&1 | tee "$OUT/tune.log" | grep -E "^tiles|^1.00|^0.20|^dense|error"
+  $T "$BUILD/bin/lfc_kernel_bench" --reps 20 --densities 1,0.2 \
+    --tiles "${LFC_TUNE_TILES:-128,64,8,1;128,128,8,3;128,64,8,3}" 2>&1 | tee "$OUT/tune.log" | grep -E "^tiles|^1.00|^0.20|^dense|error"
 fi
 if has bench; then
-  PYTHONUNBUFFERED=1 python3 bench/peers.py --bench "$BUILD/bin/lfc_kernel_bench" --dir /tmp/lfc-bench \
+  PYTHONUNBUFFERED=1 $T python3 bench/peers.py --bench "$BUILD/bin/lfc_kernel_bench" --dir /tmp/lfc-bench \
     --reps 30 2>&1 | tee "$OUT/bench.log" || status=1
 fi
 exit $status

@@ -78,7 +78,9 @@ Options parse(int argc, char **argv) {
         if (std::sscanf(cfg.c_str(), "%d,%d,%d,%d", &t[0], &t[1], &t[2],
                         &t[3]) != 4)
           usage(("--tiles wants tq,tk,warps,kernel(0 mma.sync|1 wgmma|2 "
-                 "wgmma+mbarrier)[;...], got " +
+                 "wgmma+mbarrier|3 wgmma+TMA, 2 stages|4 wgmma+TMA, 3 "
+                 "stages; + 10: no tail split, + 20: not persistent)[;...], "
+                 "got " +
                  cfg)
                     .c_str());
         o.tiles.push_back(t);
@@ -340,6 +342,21 @@ int main(int argc, char **argv) try {
     std::printf("%-8.2f %-6d %-10.3f %-10.1f %-10.3f %s\n", density,
                 s.keptKeyBlocks, ms, flops / ms / 1e9, selMs,
                 cuda::kernelName(var).c_str());
+    {
+      // Host time of one attention() call (checks, tensor maps, launch),
+      // enqueued while the GPU is busy: every 'attn ms' above includes it,
+      // since each timed call starts on an idle GPU.
+      constexpr int kCalls = 20;
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int i = 0; i < kCalls; ++i)
+        gpu.attention(s, tq, tk, tv, &kept, to, scale);
+      const double us = std::chrono::duration<double, std::micro>(
+                            std::chrono::steady_clock::now() - t0)
+                            .count() /
+                        kCalls;
+      gpu.synchronize();
+      std::printf("host     %.1f us per attention() call\n", us);
+    }
     if (!o.exportDir.empty()) {
       gpu.synchronize();
       std::vector<uint16_t> hOut(hq.size());
@@ -377,7 +394,11 @@ int main(int argc, char **argv) try {
   // Tile sweep (kernel tuning): same kept lists as above, re-selected per
   // density.
   for (const auto &t : o.tiles) {
-    gpu.setAttnTiles(t[0], t[1], t[2], t[3]);
+    // TMA kernel codes + 10: without the tail split; + 20: one CTA per unit
+    // instead of a persistent grid.
+    gpu.setAttnTiles(t[0], t[1], t[2], t[3] % 10);
+    gpu.setTailSplitSms(t[3] / 10 & 1 ? -1 : 0);
+    gpu.setPersistentTma(!(t[3] / 10 & 2));
     for (double density : o.densities) {
       ChunkSelection s = sel;
       s.framesTopK = 0;
@@ -404,6 +425,8 @@ int main(int argc, char **argv) try {
     }
   }
   gpu.setAttnTiles(0, 0, 0, 0);
+  gpu.setTailSplitSms(0);
+  gpu.setPersistentTma(true);
   return 0;
 } catch (const std::exception &e) {
   std::fprintf(stderr, "lfc_kernel_bench: error: %s\n", e.what());

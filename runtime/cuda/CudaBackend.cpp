@@ -3,12 +3,14 @@
 #include "runtime/cuda/CudaBackend.h"
 
 #include "kernels_templates/lfc/abi.h"
+#include "kernels_templates/lfc/tma_abi.h"
 #include "lfc/cuda_backend.h"
 #include "lfc/jit.h"
 #include "lfc/runtime.h"
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace lfc::cuda {
 
@@ -57,16 +59,66 @@ void checkFitsInt(int64_t v, const std::string &kernel, const char *what) {
 }
 
 void launch(CUfunction f, const std::string &name, unsigned gx, unsigned gy,
-            unsigned gz, unsigned threads, unsigned shared, void *params) {
+            unsigned gz, unsigned threads, unsigned shared, void *params,
+            void *params2 = nullptr) {
   if (gx == 0 || gy == 0 || gz == 0)
     return;
-  void *args[] = {params};
+  void *args[] = {params, params2};
   check(driver().cuLaunchKernel(f, gx, gy, gz, threads, 1, 1, shared, nullptr,
                                 args, nullptr),
         "cuLaunchKernel",
         name + " grid (" + std::to_string(gx) + ", " + std::to_string(gy) +
             ", " + std::to_string(gz) + ") block " + std::to_string(threads) +
             " shared " + std::to_string(shared));
+}
+
+static_assert(sizeof(LfcTmaMap) == sizeof(CUtensorMap) &&
+                  alignof(LfcTmaMap) == alignof(CUtensorMap),
+              "LfcTmaMap must mirror CUtensorMap");
+
+/// The tensor map the TMA attention kernel reads `t` through: dims (innermost
+/// first) head_dim, tokens, heads, batch; boxes of 64 head-dim columns (one
+/// 128-byte swizzle row) by `boxRows` tokens. Tokens past the end arrive as
+/// zeros.
+LfcTmaMap encodeTmaMap(const Tensor4 &t, int boxRows, const std::string &kernel,
+                       const char *what) {
+  const cuuint64_t elem = dtypeSize(t.dtype);
+  const cuuint64_t dims[4] = {cuuint64_t(t.dim), cuuint64_t(t.tokens),
+                              cuuint64_t(t.heads), cuuint64_t(t.batch)};
+  // A dimension of extent 1 is only ever read at coordinate 0, so its stride
+  // is irrelevant; a packed stride stands in for whatever the caller passed
+  // (possibly 0, which the encoder rejects).
+  const cuuint64_t packedS = dims[0] * elem, packedH = packedS * dims[1],
+                   packedB = packedH * dims[2];
+  auto stride = [&](int64_t extent, int64_t s, cuuint64_t packed) {
+    return extent == 1 ? packed : cuuint64_t(s) * elem;
+  };
+  const cuuint64_t strides[3] = {stride(t.tokens, t.strideS, packedS),
+                                 stride(t.heads, t.strideH, packedH),
+                                 stride(t.batch, t.strideB, packedB)};
+  const cuuint32_t box[4] = {64, cuuint32_t(boxRows), 1, 1};
+  const cuuint32_t elementStrides[4] = {1, 1, 1, 1};
+  CUtensorMap map;
+  const CUresult r = driver().cuTensorMapEncodeTiled(
+      &map,
+      t.dtype == DType::BF16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
+                             : CU_TENSOR_MAP_DATA_TYPE_FLOAT16,
+      4, const_cast<void *>(t.data), dims, strides, box, elementStrides,
+      CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+      CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  // The context string is built only on failure (this runs on every call).
+  if (r != CUDA_SUCCESS)
+    check(r, "cuTensorMapEncodeTiled",
+          kernel + ": " + what + " [batch " + std::to_string(t.batch) +
+              ", tokens " + std::to_string(t.tokens) + ", heads " +
+              std::to_string(t.heads) + ", head_dim " + std::to_string(t.dim) +
+              "], element strides (B, S, H) = (" + std::to_string(t.strideB) +
+              ", " + std::to_string(t.strideS) + ", " +
+              std::to_string(t.strideH) + "), box " + std::to_string(boxRows) +
+              " rows");
+  LfcTmaMap out;
+  std::memcpy(&out, &map, sizeof out);
+  return out;
 }
 
 void checkKept(const KeptBlocks &kept, const std::string &kernel, int64_t batch,
@@ -163,6 +215,12 @@ AttnVariant CudaBackend::attnVariant(DType dtype, int headDim, int blockQ,
     v.warps = tiles_.warps;
     v.wgmma = tiles_.kernel >= 1;
     v.decoupled = tiles_.kernel == 2;
+    v.tma = tiles_.kernel >= 3;
+    v.stages = tiles_.kernel == 4 ? 3 : 2;
+    if (v.wgmma && arch_ != "sm_90a")
+      throw Error("setAttnTiles: kernel " + std::to_string(tiles_.kernel) +
+                  " uses wgmma, which needs sm_90a; this device is " + arch_ +
+                  " (kernel 0, mma.sync, runs everywhere)");
     if (v.sharedBytes() > device_.maxSharedOptin)
       throw Error("setAttnTiles: " + kernelName(v) + " needs " +
                   std::to_string(v.sharedBytes()) +
@@ -397,8 +455,13 @@ void CudaBackend::attention(const ChunkSelection &sel, const Tensor4 &q,
   if (kept)
     checkKept(*kept, name, batch, heads, sel.queryBlocks(), 0);
 
+  // A loaded module skips generating its source: attention() runs once per
+  // chunk and layer, and its host time adds to every call's latency.
+  const auto loaded = modules_.find(name);
   const LoadedKernel &m =
-      load(name, entrySource(var), {name}, var.sharedBytes());
+      loaded != modules_.end()
+          ? loaded->second
+          : load(name, entrySource(var), {name}, var.sharedBytes());
   LfcAttnParams p{};
   p.q = tensorArg(q);
   p.k = tensorArg(k);
@@ -416,9 +479,51 @@ void CudaBackend::attention(const ChunkSelection &sel, const Tensor4 &q,
   p.keptCnt = kept ? kept->cnt : nullptr;
   p.queryBlocks = int(sel.queryBlocks());
   p.maxKept = kept ? int(kept->maxKept) : 0;
-  launch(m.functions.at(name), name, unsigned((lq + var.tileQ - 1) / var.tileQ),
-         unsigned(heads), unsigned(batch), unsigned(var.threads()),
-         unsigned(var.sharedBytes()), &p);
+  const int64_t queryTiles = (lq + var.tileQ - 1) / var.tileQ;
+  if (!var.tma) {
+    launch(m.functions.at(name), name, unsigned(queryTiles), unsigned(heads),
+           unsigned(batch), unsigned(var.threads()),
+           unsigned(var.sharedBytes()), &p);
+    return;
+  }
+  LfcAttnTmaParams tp{};
+  tp.q = encodeTmaMap(q, var.tileQ, name, "q");
+  tp.k = encodeTmaMap(k, var.tileK, name, "k");
+  tp.v = encodeTmaMap(v, var.tileK, name, "v");
+  // One CTA per SM: with `items` equal items the last wave holds items % SMs
+  // of them and leaves the other SMs idle. Where that remainder fits twice,
+  // its items are split in two key halves on twice the SMs: 4 waves become
+  // 3.5 at the reference shape (444 items, 132 SMs).
+  const int64_t items = queryTiles * heads * batch;
+  checkFitsInt(items, name, "query tiles x heads x batch");
+  const int64_t sms = splitSms_ > 0 ? splitSms_ : device_.multiprocessors;
+  const int64_t rem = items % sms;
+  const int64_t split =
+      splitSms_ >= 0 && items > sms && 2 * rem <= sms ? rem : 0;
+  tp.queryTiles = int(queryTiles);
+  tp.wholeItems = int(items - split);
+  tp.splitItems = int(split);
+  if (split > 0) {
+    // Per (split item, consumer warpgroup): two halves of partial rows.
+    const size_t partialBytes = size_t(split) * 2 * 2 *
+                                LFC_TMA_PARTIAL_FLOATS(size_t(dim)) * 128 *
+                                sizeof(float);
+    if (tmaPartial_.size() < partialBytes)
+      tmaPartial_ = DeviceBuffer(partialBytes);
+    const size_t counterBytes = size_t(split) * 2 * sizeof(int);
+    if (tmaCounters_.size() < counterBytes) {
+      tmaCounters_ = DeviceBuffer(counterBytes);
+      tmaCounters_.fill(0);
+    }
+    tp.partial = static_cast<float *>(tmaPartial_.get());
+    tp.counters = static_cast<int *>(tmaCounters_.get());
+  }
+  // Persistent: one CTA per SM (the kernel fits one) walks its units, loading
+  // the next unit's first tiles during the current one's epilogue.
+  const int64_t units = items + split;
+  const int64_t grid = persistentTma_ ? std::min<int64_t>(units, sms) : units;
+  launch(m.functions.at(name), name, unsigned(grid), 1, 1,
+         unsigned(var.threads()), unsigned(var.sharedBytes()), &p, &tp);
 }
 
 } // namespace lfc::cuda

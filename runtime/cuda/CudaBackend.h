@@ -45,13 +45,21 @@ public:
   /// The attention variant attention() would launch for these parameters.
   AttnVariant attnVariant(DType dtype, int headDim, int blockQ, int blockK,
                           bool dense) const;
-  /// Benchmarks only: force the attention kernel (tileQ, tileK, warps; kernel 0
-  /// mma.sync, 1 wgmma with a CTA barrier per tile, 2 wgmma with per-stage
-  /// mbarriers); tileQ 0 restores the per-arch choice. The kernel name records
-  /// whatever is used.
+  /// Benchmarks and tests: force the attention kernel (tileQ, tileK, warps;
+  /// kernel 0 mma.sync, 1 wgmma with a CTA barrier per tile, 2 wgmma with
+  /// per-stage mbarriers, 3 and 4 wgmma with a TMA producer warpgroup and 2 or
+  /// 3 stages, `warps` consumer warps); tileQ 0 restores the per-arch choice.
+  /// The kernel name records whatever is used.
   void setAttnTiles(int tileQ, int tileK, int warps, int kernel) {
     tiles_ = {tileQ, tileK, warps, kernel};
   }
+  /// Tests and benchmarks: schedule the TMA kernel (tail split, persistent
+  /// grid) as if the GPU had `sms` multiprocessors (0: the real count; -1: the
+  /// real count, never split).
+  void setTailSplitSms(int sms) { splitSms_ = sms; }
+  /// Benchmarks: launch the TMA kernel with one CTA per unit of work instead
+  /// of a persistent grid of one CTA per SM.
+  void setPersistentTma(bool on) { persistentTma_ = on; }
   /// Compiles (or loads from the JIT cache) and loads a module; memoized by
   /// name.
   const LoadedKernel &load(const std::string &name, const std::string &source,
@@ -70,10 +78,15 @@ private:
   std::string arch_;
   std::map<std::string, LoadedKernel> modules_;
   DeviceBuffer blockMeans_, frameMeans_;
+  /// The TMA kernel's split-item scratch: partial rows and arrival counters
+  /// (zeroed once; each launch leaves them zero).
+  DeviceBuffer tmaPartial_, tmaCounters_;
   struct {
     int tileQ = 0, tileK = 0, warps = 0;
     int kernel = 0;
   } tiles_;
+  int splitSms_ = 0;
+  bool persistentTma_ = true;
 };
 
 } // namespace lfc::cuda

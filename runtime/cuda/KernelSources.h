@@ -22,21 +22,29 @@ struct AttnVariant {
   bool wgmma = false; ///< sm_90a warpgroup-MMA kernel (attention_sm90.cuh)
   bool decoupled =
       false; ///< wgmma: per-stage mbarriers, no CTA barrier per tile
+  /// wgmma, warp-specialized (attention_sm90_tma.cuh): `warps` consumer warps
+  /// plus a producer warpgroup that loads tiles with TMA; takes tensor maps.
+  bool tma = false;
+  int stages = 2; ///< tma: K and V stages in the mbarrier ring
 
-  int threads() const { return warps * 32; }
-  /// Q tile + two K and two V stages (+ 1024 bytes to align the wgmma tiles).
+  int threads() const { return warps * 32 + (tma ? 128 : 0); }
+  /// Q tile + two (tma: `stages`) K and V stages (+ 1024 bytes to align the
+  /// wgmma tiles).
   int sharedBytes() const {
-    return (tileQ + 4 * tileK) * headDim * 2 + (wgmma ? 1024 : 0);
+    return (tileQ + 2 * (tma ? stages : 2) * tileK) * headDim * 2 +
+           (wgmma ? 1024 : 0);
   }
 };
 
 /// The kernel lfc uses for `blockQ`/`blockK` on `arch` within `maxShared` bytes
-/// of shared memory per CTA: the wgmma kernel on sm_90a where the blocks allow
-/// 64-key tiles, else the mma.sync kernel with per-arch tiles. Throws
-/// lfc::Error for unsupported head_dim/dtype/block sizes.
+/// of shared memory per CTA: on sm_90a the TMA warp-specialized wgmma kernel
+/// where block_q >= 128 and block_k >= 64, else the wgmma kernel where the
+/// blocks allow 64-key tiles, else the mma.sync kernel with per-arch tiles.
+/// `allowTma` false skips the TMA kernel (the benchmarks' previous default).
+/// Throws lfc::Error for unsupported head_dim/dtype/block sizes.
 AttnVariant chooseAttnVariant(const std::string &arch, DType dtype, int headDim,
-                              int blockQ, int blockK, bool dense,
-                              int maxShared);
+                              int blockQ, int blockK, bool dense, int maxShared,
+                              bool allowTma = true);
 
 /// e.g. lfc_attn_sm90a_bf16_d128_bq128_bk128_tq128_tk64_list
 std::string kernelName(const AttnVariant &v);

@@ -22,9 +22,10 @@ TEST_P(KernelsCompile, EveryVariantWithoutWarnings) {
   const std::string arch = GetParam();
   const auto sources = cuda::allKernelSources(arch);
   // 2 dtypes x 2 head dims x (4 kept-list block pairs + 1 dense + 1 selection
-  // module); on sm_90a each attention kernel also has its wgmma form, and the
-  // 128/128 kept-list one its mbarrier-pipelined form.
-  ASSERT_EQ(sources.size(), arch == "sm_90a" ? 48u : 24u);
+  // module); on sm_90a each attention kernel also has its wgmma form, the
+  // 128/128 kept-list one its mbarrier-pipelined form, and those with
+  // block_q 128 (128/64, 128/128, dense) their TMA warp-specialized form.
+  ASSERT_EQ(sources.size(), arch == "sm_90a" ? 60u : 24u);
   // Compiles run in parallel (NVRTC programs are independent); results are
   // checked here.
   std::vector<std::future<JitResult>> results;
@@ -57,6 +58,17 @@ TEST(KernelNames, EncodeEveryParameter) {
   cuda::AttnVariant v =
       cuda::chooseAttnVariant("sm_90a", DType::BF16, 128, 128, 128,
                               /*dense=*/false, 227 * 1024);
+  EXPECT_EQ(
+      cuda::kernelName(v),
+      "lfc_attn_sm90a_bf16_d128_bq128_bk128_tq128_tk128_w8_wgmma_tma_s2_list");
+  EXPECT_EQ(v.threads(), 384); // 8 consumer warps + the producer warpgroup
+  // Block_q 64 leaves one consumer warpgroup: the CTA-barrier wgmma kernel.
+  v = cuda::chooseAttnVariant("sm_90a", DType::F16, 64, 64, 128,
+                              /*dense=*/false, 227 * 1024);
+  EXPECT_EQ(cuda::kernelName(v),
+            "lfc_attn_sm90a_fp16_d64_bq64_bk128_tq64_tk64_w4_wgmma_list");
+  v = cuda::chooseAttnVariant("sm_90a", DType::BF16, 128, 128, 128,
+                              /*dense=*/false, 227 * 1024, /*allowTma=*/false);
   EXPECT_EQ(cuda::kernelName(v),
             "lfc_attn_sm90a_bf16_d128_bq128_bk128_tq128_tk64_w8_wgmma_list");
   v = cuda::chooseAttnVariant("sm_80", DType::BF16, 128, 128, 128, false,
