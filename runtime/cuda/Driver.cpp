@@ -194,16 +194,21 @@ void DeviceBuffer::fill(unsigned char value) {
 }
 
 void checkDevicePointer(const void *p, const std::string &what) {
+  // cuPointerGetAttributes (plural) reports an unknown address as memory type 0 with
+  // CUDA_SUCCESS, where the singular call fails: a rejected host pointer then leaves no
+  // driver API error behind (compute-sanitizer reports those).
   unsigned type = 0;
-  CUresult r =
-      driver().cuPointerGetAttribute(&type, CU_POINTER_ATTRIBUTE_MEMORY_TYPE,
-                                     reinterpret_cast<CUdeviceptr>(p));
-  if (r != CUDA_SUCCESS ||
-      (type != CU_MEMORYTYPE_DEVICE && type != CU_MEMORYTYPE_UNIFIED))
+  CUpointer_attribute attr = CU_POINTER_ATTRIBUTE_MEMORY_TYPE;
+  void *values[] = {&type};
+  CUresult r = driver().cuPointerGetAttributes(1, &attr, values,
+                                               reinterpret_cast<CUdeviceptr>(p));
+  if (r != CUDA_SUCCESS)
+    throw Error(what + ": cannot query the pointer's memory type (" +
+                errorText(driver(), r) + ")");
+  if (type != CU_MEMORYTYPE_DEVICE && type != CU_MEMORYTYPE_UNIFIED)
     throw Error(what + ": expected a CUDA device pointer, got " +
-                (r == CUDA_SUCCESS ? std::string("host memory")
-                                   : "an address the driver does not know (" +
-                                         errorText(driver(), r) + ")"));
+                (type == CU_MEMORYTYPE_HOST ? std::string("pinned host memory")
+                                            : std::string("host memory")));
 }
 
 } // namespace lfc::cuda
