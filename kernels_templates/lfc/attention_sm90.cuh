@@ -183,9 +183,10 @@ wgmmaSS_m64n128k16_bf16(float (&d)[16][4], unsigned long long descA,
                : "l"(descA), "l"(descB), "r"(accumulate));
 }
 
-__device__ __forceinline__ void
-wgmmaSS_m64n128k16_f16(float (&d)[16][4], unsigned long long descA,
-                        unsigned long long descB, int accumulate) {
+__device__ __forceinline__ void wgmmaSS_m64n128k16_f16(float (&d)[16][4],
+                                                       unsigned long long descA,
+                                                       unsigned long long descB,
+                                                       int accumulate) {
   asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
                "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 "
                "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,"

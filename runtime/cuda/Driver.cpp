@@ -194,14 +194,14 @@ void DeviceBuffer::fill(unsigned char value) {
 }
 
 void checkDevicePointer(const void *p, const std::string &what) {
-  // cuPointerGetAttributes (plural) reports an unknown address as memory type 0 with
-  // CUDA_SUCCESS, where the singular call fails: a rejected host pointer then leaves no
-  // driver API error behind (compute-sanitizer reports those).
+  // cuPointerGetAttributes (plural) reports an unknown address as memory type 0
+  // with CUDA_SUCCESS, where the singular call fails: a rejected host pointer
+  // then leaves no driver API error behind (compute-sanitizer reports those).
   unsigned type = 0;
   CUpointer_attribute attr = CU_POINTER_ATTRIBUTE_MEMORY_TYPE;
   void *values[] = {&type};
-  CUresult r = driver().cuPointerGetAttributes(1, &attr, values,
-                                               reinterpret_cast<CUdeviceptr>(p));
+  CUresult r = driver().cuPointerGetAttributes(
+      1, &attr, values, reinterpret_cast<CUdeviceptr>(p));
   if (r != CUDA_SUCCESS)
     throw Error(what + ": cannot query the pointer's memory type (" +
                 errorText(driver(), r) + ")");
