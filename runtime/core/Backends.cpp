@@ -7,21 +7,6 @@
 #include <cstdlib>
 #include <mutex>
 
-#ifdef LFC_NO_CUDA_BACKEND
-// runtime/cuda/ added no sources to this build: say so instead of failing to
-// link.
-bool lfc::cudaBackendAvailable(std::string *whyNot) {
-  if (whyNot)
-    *whyNot = "this lfc was built without the CUDA backend (runtime/cuda/ has "
-              "no sources)";
-  return false;
-}
-std::unique_ptr<lfc::Backend> lfc::createCudaBackend() {
-  throw Error("this lfc was built without the CUDA backend (runtime/cuda/ has "
-              "no sources)");
-}
-#endif
-
 namespace lfc {
 
 BackendKind parseBackendKind(const std::string &value) {

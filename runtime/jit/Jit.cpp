@@ -3,6 +3,7 @@
 
 #include "lfc/backend.h"
 #include "lfc/sha256.h"
+#include "runtime/core/Files.h"
 #include "runtime/jit/Nvrtc.h"
 
 #include <atomic>
@@ -36,16 +37,6 @@ constexpr size_t kEntryHeaderSize = 8 + 4 + 4 + 64 + 8 + 8 + 32;
 // Bumped when anything that changes the compiled output but is not in the key
 // changes.
 constexpr const char *kKeySalt = "lfc-jit-key-v1";
-
-bool readFile(const fs::path &path, std::string &out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return true;
-}
 
 std::string trimLog(const char *data, size_t size) {
   std::string log(data, size);
@@ -93,7 +84,7 @@ struct HeaderScanner {
       if (!visited.insert((ec ? resolved : canonical).string()).second)
         continue;
       std::string content;
-      if (!readFile(resolved, content))
+      if (!lfc::detail::readWholeFile(resolved.string(), content))
         throw Error("jit: cannot read header '" + resolved.string() + "'");
       found.emplace_back(spelling, content);
       scan(content, resolved.parent_path());
@@ -302,7 +293,7 @@ JitResult jitCompile(const JitRequest &req) {
                        "." + result.key.substr(0, 32) + ".lfcbin");
     result.cachePath = entryPath.string();
     std::string bytes;
-    if (readFile(entryPath, bytes)) {
+    if (lfc::detail::readWholeFile(entryPath.string(), bytes)) {
       result.cacheRejected =
           parseEntry(bytes, result.key, result.log, result.cubin);
       if (result.cacheRejected.empty()) {

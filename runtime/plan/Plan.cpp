@@ -5,6 +5,7 @@
 
 #include "lfc/runtime.h"
 #include "lfc/sha256.h"
+#include "runtime/core/Files.h"
 
 #include <toml++/toml.h>
 
@@ -219,16 +220,6 @@ private:
   std::string file_;
 };
 
-bool readBytes(const fs::path &path, std::string &out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return true;
-}
-
 bool isLowerHex64(const std::string &s) {
   static const std::regex pattern("[0-9a-f]{64}");
   return std::regex_match(s, pattern);
@@ -255,7 +246,8 @@ std::string loadHashed(const ManifestReader &r, const std::string &field,
                        const std::string &expectedSha, const toml::node *at) {
   std::string bytes;
   fs::path full = planDir / relPath;
-  if (!fs::is_regular_file(full) || !readBytes(full, bytes))
+  if (!fs::is_regular_file(full) ||
+      !lfc::detail::readWholeFile(full.string(), bytes))
     r.fail(field, "file '" + relPath + "' not found in the plan directory", at);
   std::string actual = sha256Hex(bytes);
   if (actual != expectedSha)
