@@ -16,6 +16,7 @@
 #include <fstream>
 #include <limits>
 #include <map>
+#include <set>
 #include <sstream>
 
 namespace lfc::frontend {
@@ -195,6 +196,19 @@ private:
   void error(const SourceLoc &loc, std::string message) {
     diags.push_back({loc, std::move(message)});
   }
+  /// A required key is absent: say where, and what line would fix it.
+  /// "table\nkey" of required keys an unknown key was taken for (`haeds` ->
+  /// `heads`): their absence is the same mistake, reported once.
+  std::set<std::string> misspelled;
+
+  void missingKey(const Where &where, std::string_view key,
+                  const std::string &example, const std::string &note = "") {
+    if (misspelled.count(where.label + "\n" + std::string(key)))
+      return;
+    error(where.loc, "missing required key '" + std::string(key) + "' in " +
+                         where.label + "; add '" + std::string(key) + " = " +
+                         example + "'" + note);
+  }
 
   /// Reports keys of `table` not in `allowed`. `suggestHome`: also name the
   /// table an unknown key belongs to, for the top level and the three policy
@@ -278,6 +292,8 @@ bool Parser::checkKeys(const toml::table &table, const Where &where,
     std::string message =
         "unknown key '" + printable(key.str()) + "' in " + where.label;
     std::string hint = didYouMeanSuffix(key.str(), allowed);
+    if (auto match = closestMatch(key.str(), allowed))
+      misspelled.insert(where.label + "\n" + *match);
     if (hint.empty()) {
       // A key written under the wrong header is the other common slip; naming
       // its table helps more than a list of this table's keys.
@@ -330,8 +346,11 @@ std::optional<Located<int64_t>> Parser::readInt(const toml::table &table,
   if (!node) {
     if (fallback)
       return Located<int64_t>{*fallback, where.loc};
-    error(where.loc,
-          "missing required key '" + std::string(key) + "' in " + where.label);
+    missingKey(where, key,
+               range.lo == 1 && range.hi >= kInt32Max
+                   ? "<positive integer>"
+                   : "<integer in " + std::to_string(range.lo) + ".." +
+                         std::to_string(range.hi) + ">");
     return std::nullopt;
   }
   SourceLoc loc = at(node->source());
@@ -398,8 +417,7 @@ std::optional<Located<double>> Parser::readFloat(const toml::table &table,
   if (!node) {
     if (fallback)
       return Located<double>{*fallback, where.loc};
-    error(where.loc,
-          "missing required key '" + std::string(key) + "' in " + where.label);
+    missingKey(where, key, "<number in " + describe(range) + ">");
     return std::nullopt;
   }
   return checkFloatNode(*node, "'" + std::string(key) + "'", range);
@@ -410,8 +428,7 @@ std::optional<Located<std::string>> Parser::readString(const toml::table &table,
                                                        const Where &where) {
   const toml::node *node = find(table, key);
   if (!node) {
-    error(where.loc,
-          "missing required key '" + std::string(key) + "' in " + where.label);
+    missingKey(where, key, "\"...\"");
     return std::nullopt;
   }
   const auto *value = node->as_string();
@@ -428,8 +445,13 @@ std::optional<Located<std::string>>
 Parser::readChoice(const toml::table &table, std::string_view key,
                    const Where &where, const std::vector<std::string> &choices,
                    std::optional<std::string> fallback) {
-  if (!find(table, key) && fallback)
-    return Located<std::string>{*fallback, where.loc};
+  if (!find(table, key)) {
+    if (fallback)
+      return Located<std::string>{*fallback, where.loc};
+    missingKey(where, key, "\"" + choices.front() + "\"",
+               " (one of " + joinChoices(choices) + ")");
+    return std::nullopt;
+  }
   auto value = readString(table, key, where);
   if (!value)
     return std::nullopt;
@@ -452,8 +474,7 @@ Parser::readStringList(const toml::table &table, std::string_view key,
   if (!node) {
     if (!required)
       return out;
-    error(where.loc,
-          "missing required key '" + std::string(key) + "' in " + where.label);
+    missingKey(where, key, "[\"...\", ...]");
     return std::nullopt;
   }
   const auto *array = node->as_array();

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 using namespace lfc::frontend;
 
@@ -55,6 +56,15 @@ std::string firstError(const std::string &text) {
   if (result.diagnostics.empty())
     return "<no diagnostic>";
   return formatDiagnostic(result.diagnostics.front());
+}
+
+std::vector<std::string> allErrors(const std::string &text) {
+  ParseResult result = parse(text);
+  EXPECT_FALSE(result.spec.has_value());
+  std::vector<std::string> out;
+  for (const auto &d : result.diagnostics)
+    out.push_back(formatDiagnostic(d));
+  return out;
 }
 
 } // namespace
@@ -207,9 +217,24 @@ TEST(PolicyParserErrors, MissingTableAndKey) {
   EXPECT_EQ(firstError(""),
             "p.toml:1:1: error: missing required table [geometry]");
   EXPECT_EQ(firstError(replace(kValid, "chunks = 7\n", "")),
-            "p.toml:2:1: error: missing required key 'chunks' in [geometry]");
+            "p.toml:2:1: error: missing required key 'chunks' in [geometry]; "
+            "add 'chunks = <positive integer>'");
   EXPECT_EQ(firstError(replace(kValid, "block_k = 128\n", "")),
-            "p.toml:16:1: error: missing required key 'block_k' in [select]");
+            "p.toml:16:1: error: missing required key 'block_k' in [select]; "
+            "add 'block_k = <positive integer>'");
+  EXPECT_EQ(firstError(replace(kValid, "dtype = \"bf16\"\n", "")),
+            "p.toml:2:1: error: missing required key 'dtype' in [geometry]; "
+            "add 'dtype = \"bf16\"' (one of \"bf16\" or \"f16\")");
+}
+
+TEST(PolicyParserErrors, MisspelledRequiredKeyIsReportedOnce) {
+  // `chunk = 7` is the typo of the required `chunks`: one error with the
+  // suggestion, not a second one saying `chunks` is missing.
+  std::vector<std::string> errors =
+      allErrors(replace(kValid, "chunks = 7", "chunk = 7"));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], "p.toml:8:1: error: unknown key 'chunk' in "
+                       "[geometry]; did you mean 'chunks'?");
 }
 
 TEST(PolicyParserErrors, OutOfRange) {
