@@ -4,13 +4,17 @@
 #   make build              configure + build into build/ (binaries in build/bin/)
 #   make demo               build, compile the default policy, run the demo
 #   make test               build, run lit + GoogleTest, print the counts
-#   make build COMPILER=OFF runtime only, no MLIR needed (the GPU machine)
+#   make build COMPILER=OFF runtime only, no MLIR needed (the GPU machine; add
+#                           TOMLPP_INCLUDE_DIR=$PWD/.deps/root/usr/include there)
 
 BUILD_DIR ?= build
 COMPILER  ?= ON
 BUILD_TYPE ?= Release
 CMAKE_ARGS ?=
 POLICY    ?= examples/policies/self_forcing_short.toml
+# A directory holding toml++/toml.h, for machines without libtomlplusplus-dev (the GPU
+# machine: scripts/fetch-gpu-deps.sh prepares .deps/root/usr/include).
+TOMLPP_INCLUDE_DIR ?=
 
 ifeq ($(COMPILER),ON)
 DEPS_MODE := compiler
@@ -25,11 +29,12 @@ endif
 all: build
 
 deps:
-	@scripts/install-deps.sh $(DEPS_MODE)
+	@LFC_TOMLPP_INCLUDE_DIR=$(TOMLPP_INCLUDE_DIR) scripts/install-deps.sh $(DEPS_MODE)
 
 configure: deps
 	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
-	  -DLFC_ENABLE_COMPILER=$(COMPILER) $(MLIR_ARGS) $(CMAKE_ARGS) >/dev/null
+	  -DLFC_ENABLE_COMPILER=$(COMPILER) -DLFC_TOMLPP_INCLUDE_DIR=$(TOMLPP_INCLUDE_DIR) \
+	  $(MLIR_ARGS) $(CMAKE_ARGS) >/dev/null
 
 build: configure
 	@cmake --build $(BUILD_DIR)
