@@ -52,7 +52,7 @@ sudo=""
 echo "lfc: installing missing packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q >/dev/null || echo "install-deps.sh: apt-get update failed; trying the install with the current package lists" >&2
-$sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null || {
+$sudo apt-get install -y -q "${missing[@]}" >/dev/null || {
   echo "install-deps.sh: could not install ${missing[*]} (no network?); install them by hand" >&2
   exit 1
 }
