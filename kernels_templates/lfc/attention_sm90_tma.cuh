@@ -284,40 +284,10 @@ blockSparseAttentionSm90Tma(const LfcAttnParams &p,
       sm90::mbarArrive(bar);
   };
   auto softmax = [&](int k0) {
-    if (k0 + TK > p.lk) {
-#pragma unroll
-      for (int n = 0; n < NT; ++n) {
-        const int col = k0 + n * 8 + 2 * (lane % 4);
-        if (col >= p.lk)
-          s[n][0] = s[n][2] = negInf();
-        if (col + 1 >= p.lk)
-          s[n][1] = s[n][3] = negInf();
-      }
-    }
-#pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      float mx = negInf();
-#pragma unroll
-      for (int n = 0; n < NT; ++n)
-        mx = fmaxf(mx, fmaxf(s[n][2 * r], s[n][2 * r + 1]));
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-      const float newMax = fmaxf(rowMax[r], mx);
-      // Rows that saw only masked keys subtract 0, so exp2(-inf) = 0 instead
-      // of NaN.
-      const float base = newMax == negInf() ? 0.f : newMax * p.scaleLog2;
-      const float rescale = exp2Approx(rowMax[r] * p.scaleLog2 - base);
-      rowMax[r] = newMax;
-      float sum = 0.f;
-#pragma unroll
-      for (int n = 0; n < NT; ++n) {
-        s[n][2 * r] = exp2Approx(fmaf(s[n][2 * r], p.scaleLog2, -base));
-        s[n][2 * r + 1] = exp2Approx(fmaf(s[n][2 * r + 1], p.scaleLog2, -base));
-        sum += s[n][2 * r] + s[n][2 * r + 1];
-      }
-      rowSum[r] = rowSum[r] * rescale + sum;
-      pendingScale[r] = rescale;
-    }
+    // The output rescale is deferred (applied after the previous tile's PV
+    // completes), so it is kept in pendingScale.
+    detail::onlineSoftmaxStep<NT>(s, rowMax, rowSum, pendingScale, k0, TK, p.lk,
+                                  lane, p.scaleLog2);
   };
   auto pack = [&] {
 #pragma unroll

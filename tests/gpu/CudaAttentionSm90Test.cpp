@@ -3,7 +3,8 @@
 // key block, query blocks spanning two CTAs, tensors shorter than one TMA box,
 // ragged tails, BHSD, fp16, head_dim 64, dense and empty rows, and items
 // split across two CTAs and CTAs that run several items (the tail split and
-// the persistent grid, forced with a pretended SM count).
+// the persistent grid, forced with a pretended SM count). Also the portable
+// mma.sync kernel, forced, since the H200 is the only GPU the tests run on.
 #include "lfc/cuda_backend.h"
 #include "lfc/runtime.h"
 #include "runtime/cuda/CudaBackend.h"
@@ -28,6 +29,10 @@ struct TmaCase {
   /// > 0: schedule (tail split, persistent grid) as if the GPU had this many
   /// SMs.
   int splitSms = 0;
+  /// Force the portable mma.sync kernel (128x64 tiles, 4 warps) that every
+  /// arch but sm_90a runs: the H200 is the only GPU the tests see, so this is
+  /// where that kernel gets checked.
+  bool portable = false;
 };
 
 std::ostream &operator<<(std::ostream &os, const TmaCase &c) {
@@ -45,11 +50,16 @@ TEST_P(TmaAttentionVsCpu, MatchesReference) {
   if (gpu.arch() != "sm_90a")
     GTEST_SKIP() << "the TMA kernel is sm_90a only; this GPU is " << gpu.arch();
   const bool dense = c.density <= 0;
+  if (c.portable)
+    gpu.setAttnTiles(128, 64, 4, /*kernel=mma.sync*/ 0);
   const std::string kernel = cuda::kernelName(
       gpu.attnVariant(c.dtype, c.dim, c.blockQ, c.blockK, dense));
-  // The default on sm_90a for block_q >= 128, block_k >= 64: otherwise this
-  // test would silently cover another kernel.
-  ASSERT_NE(kernel.find("_wgmma_tma_"), std::string::npos) << kernel;
+  // Otherwise this test would silently cover another kernel: the TMA kernel is
+  // the default on sm_90a for block_q >= 128, block_k >= 64.
+  if (c.portable)
+    ASSERT_EQ(kernel.find("wgmma"), std::string::npos) << kernel;
+  else
+    ASSERT_NE(kernel.find("_wgmma_tma_"), std::string::npos) << kernel;
 
   ChunkSelection sel;
   sel.tokensPerFrame = c.tokensPerFrame;
@@ -121,6 +131,14 @@ TEST_P(TmaAttentionVsCpu, MatchesReference) {
 INSTANTIATE_TEST_SUITE_P(
     Shapes, TmaAttentionVsCpu,
     ::testing::Values(
+        // The portable mma.sync kernel: ragged 1560-token frames, both layouts,
+        // both dtypes and head sizes, dense and sparse with an empty row.
+        TmaCase{"portable_bf16_d128_b128_bshd_p20", DType::BF16, 128, 128, 128,
+                Layout::BSHD, 1560, 1, 3, 1, 2, 0.2, 0, true},
+        TmaCase{"portable_fp16_d64_bq128_bk64_bhsd_p50", DType::F16, 64, 128,
+                64, Layout::BHSD, 200, 2, 5, 2, 2, 0.5, 0, true},
+        TmaCase{"portable_bf16_d128_b128_bshd_dense", DType::BF16, 128, 128,
+                128, Layout::BSHD, 1560, 1, 3, 1, 2, 0, 0, true},
         // The reference geometry's frame (1560 tokens: ragged 128-blocks).
         TmaCase{"ref_bf16_d128_b128_bshd_p20", DType::BF16, 128, 128, 128,
                 Layout::BSHD, 1560, 1, 3, 1, 2, 0.2},
