@@ -249,19 +249,56 @@ __device__ __forceinline__ void blockSparseAttention(const LfcAttnParams &p) {
       }
     }
 
+    // Keys past lk exist only as zero fill: they must get no probability.
+    if (k0 + TK > p.lk) {
 #pragma unroll
-    for (int mt = 0; mt < MT; ++mt) {
-      float rescale[2];
-      detail::onlineSoftmaxStep<NT>(s[mt], rowMax[mt], rowSum[mt], rescale, k0,
-                                    TK, p.lk, lane, p.scaleLog2);
+      for (int n = 0; n < NT; ++n) {
+        const int col = k0 + n * 8 + 2 * (lane % 4);
 #pragma unroll
-      for (int i = 0; i < DT; ++i)
-#pragma unroll
-        for (int r = 0; r < 2; ++r) {
-          acc[mt][i][2 * r] *= rescale[r];
-          acc[mt][i][2 * r + 1] *= rescale[r];
+        for (int mt = 0; mt < MT; ++mt) {
+          if (col >= p.lk)
+            s[mt][n][0] = s[mt][n][2] = negInf();
+          if (col + 1 >= p.lk)
+            s[mt][n][1] = s[mt][n][3] = negInf();
         }
+      }
     }
+
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+      for (int r = 0; r < 2; ++r) {
+        float mx = negInf();
+#pragma unroll
+        for (int n = 0; n < NT; ++n)
+          mx = fmaxf(mx, fmaxf(s[mt][n][2 * r], s[mt][n][2 * r + 1]));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+        // The max is tracked on raw scores; scaling by scaleLog2 > 0 preserves
+        // it, and the exponent becomes one FMA: s * scaleLog2 - max *
+        // scaleLog2.
+        const float newMax = fmaxf(rowMax[mt][r], mx);
+        // A row that has seen only masked keys keeps max -inf; subtracting 0
+        // instead keeps every exponent at exp2(-inf) = 0 rather than NaN.
+        const float base = newMax == negInf() ? 0.f : newMax * p.scaleLog2;
+        const float rescale = exp2Approx(rowMax[mt][r] * p.scaleLog2 - base);
+        rowMax[mt][r] = newMax;
+        float sum = 0.f;
+#pragma unroll
+        for (int n = 0; n < NT; ++n) {
+          s[mt][n][2 * r] =
+              exp2Approx(fmaf(s[mt][n][2 * r], p.scaleLog2, -base));
+          s[mt][n][2 * r + 1] =
+              exp2Approx(fmaf(s[mt][n][2 * r + 1], p.scaleLog2, -base));
+          sum += s[mt][n][2 * r] + s[mt][n][2 * r + 1];
+        }
+        rowSum[mt][r] = rowSum[mt][r] * rescale + sum;
+#pragma unroll
+        for (int i = 0; i < DT; ++i) {
+          acc[mt][i][2 * r] *= rescale;
+          acc[mt][i][2 * r + 1] *= rescale;
+        }
+      }
 
 #pragma unroll
     for (int ks = 0; ks < TK / 16; ++ks) {
