@@ -76,6 +76,42 @@ loadTile(unsigned sTile, const unsigned short *base, long long strideS,
   }
 }
 
+/// The (b, h) slice of a [batch, tokens, heads, dim] tensor argument.
+__device__ __forceinline__ const unsigned short *
+headSlice(const LfcTensorArg &t, int b, int h) {
+  return static_cast<const unsigned short *>(t.data) + b * t.strideB +
+         h * t.strideH;
+}
+
+/// The key tiles of kernel tile size C::kTileK that the query tile starting at
+/// row q0 visits: every tile of the KV sequence (dense), or the tiles of its
+/// query block's kept key blocks in list order (C::kTilesPerBlock per block).
+template <class C> struct KeyTiles {
+  const int *kept = nullptr;
+  int count = 0;
+
+  KeyTiles() = default;
+  __device__ __forceinline__ KeyTiles(const LfcAttnParams &p, int b, int h,
+                                      int q0) {
+    if constexpr (C::kMask == MaskMode::KeptList) {
+      const long long row =
+          ((long long)b * p.heads + h) * p.queryBlocks + q0 / C::kBlockQ;
+      kept = p.keptIdx + row * p.maxKept;
+      count = p.keptCnt[row] * C::kTilesPerBlock;
+    } else {
+      count = (p.lk + C::kTileK - 1) / C::kTileK;
+    }
+  }
+  /// First key row of tile t.
+  __device__ __forceinline__ int start(int t) const {
+    if constexpr (C::kMask == MaskMode::KeptList)
+      return kept[t / C::kTilesPerBlock] * C::kBlockK +
+             (t % C::kTilesPerBlock) * C::kTileK;
+    else
+      return t * C::kTileK;
+  }
+};
+
 /// One key tile's step of the online softmax, for the two query rows a thread
 /// holds in an accumulator fragment laid out like mma.sync m16n8 (wgmma m64nN
 /// uses the same per-warp layout): masks keys at or past `lk` (they exist only
@@ -138,30 +174,12 @@ __device__ __forceinline__ void blockSparseAttention(const LfcAttnParams &p) {
   const int b = blockIdx.z, h = blockIdx.y;
   const int q0 = blockIdx.x * C::kTileQ;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const unsigned short *qBase = static_cast<const unsigned short *>(p.q.data) +
-                                b * p.q.strideB + h * p.q.strideH;
-  const unsigned short *kBase = static_cast<const unsigned short *>(p.k.data) +
-                                b * p.k.strideB + h * p.k.strideH;
-  const unsigned short *vBase = static_cast<const unsigned short *>(p.v.data) +
-                                b * p.v.strideB + h * p.v.strideH;
-
-  int numTiles;
-  const int *kept = nullptr;
-  if constexpr (C::kMask == MaskMode::KeptList) {
-    const long long row =
-        ((long long)b * p.heads + h) * p.queryBlocks + q0 / C::kBlockQ;
-    kept = p.keptIdx + row * p.maxKept;
-    numTiles = p.keptCnt[row] * C::kTilesPerBlock;
-  } else {
-    numTiles = (p.lk + TK - 1) / TK;
-  }
-  auto tileStart = [&](int t) {
-    if constexpr (C::kMask == MaskMode::KeptList)
-      return kept[t / C::kTilesPerBlock] * C::kBlockK +
-             (t % C::kTilesPerBlock) * TK;
-    else
-      return t * TK;
-  };
+  const unsigned short *qBase = detail::headSlice(p.q, b, h);
+  const unsigned short *kBase = detail::headSlice(p.k, b, h);
+  const unsigned short *vBase = detail::headSlice(p.v, b, h);
+  const detail::KeyTiles<C> tiles(p, b, h, q0);
+  const int numTiles = tiles.count;
+  auto tileStart = [&](int t) { return tiles.start(t); };
 
   detail::loadTile<C, C::kTileQ>(sQ, qBase, p.q.strideS, q0, p.lq);
   if (numTiles > 0) {

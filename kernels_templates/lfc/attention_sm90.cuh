@@ -330,6 +330,23 @@ loadTile(unsigned sTile, const unsigned short *base, long long strideS,
   }
 }
 
+/// Issues S = Q K^T for one warpgroup's 64 query rows and a TK-key tile as
+/// one committed group of asynchronous wgmmas, both operands from 128B-swizzled
+/// shared memory (64 head-dim columns per column block, 16 per k-step).
+template <typename T, int D, int TQ, int TK, int NT>
+__device__ __forceinline__ void issueQK(float (&s)[NT][4], unsigned sQGroup,
+                                        unsigned sK) {
+  fence();
+#pragma unroll
+  for (int ks = 0; ks < D / 16; ++ks) {
+    const unsigned kByte = (ks % 4) * 32;
+    Wgmma<T>::qk(s, descriptor(sQGroup + (ks / 4) * TQ * 128 + kByte, 16, 1024),
+                 descriptor(sK + (ks / 4) * TK * 128 + kByte, 16, 1024),
+                 ks > 0);
+  }
+  commit();
+}
+
 } // namespace sm90
 
 /// Dynamic shared memory of the sm_90a kernel: the tiles plus slack to align
@@ -362,30 +379,12 @@ blockSparseAttentionSm90(const LfcAttnParams &p) {
   const int q0 = blockIdx.x * TQ;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int warpGroup = warp / 4;
-  const unsigned short *qBase = static_cast<const unsigned short *>(p.q.data) +
-                                b * p.q.strideB + h * p.q.strideH;
-  const unsigned short *kBase = static_cast<const unsigned short *>(p.k.data) +
-                                b * p.k.strideB + h * p.k.strideH;
-  const unsigned short *vBase = static_cast<const unsigned short *>(p.v.data) +
-                                b * p.v.strideB + h * p.v.strideH;
-
-  int numTiles;
-  const int *kept = nullptr;
-  if constexpr (C::kMask == MaskMode::KeptList) {
-    const long long row =
-        ((long long)b * p.heads + h) * p.queryBlocks + q0 / C::kBlockQ;
-    kept = p.keptIdx + row * p.maxKept;
-    numTiles = p.keptCnt[row] * C::kTilesPerBlock;
-  } else {
-    numTiles = (p.lk + TK - 1) / TK;
-  }
-  auto tileStart = [&](int t) {
-    if constexpr (C::kMask == MaskMode::KeptList)
-      return kept[t / C::kTilesPerBlock] * C::kBlockK +
-             (t % C::kTilesPerBlock) * TK;
-    else
-      return t * TK;
-  };
+  const unsigned short *qBase = detail::headSlice(p.q, b, h);
+  const unsigned short *kBase = detail::headSlice(p.k, b, h);
+  const unsigned short *vBase = detail::headSlice(p.v, b, h);
+  const detail::KeyTiles<C> tiles(p, b, h, q0);
+  const int numTiles = tiles.count;
+  auto tileStart = [&](int t) { return tiles.start(t); };
 
   // full[stage] at bars[stage], empty[stage] at bars[2 + stage].
   __shared__ __align__(8) unsigned long long bars[4];
@@ -447,15 +446,7 @@ blockSparseAttentionSm90(const LfcAttnParams &p) {
 #pragma unroll
     for (int n = 0; n < NT; ++n)
       s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
-    sm90::fence();
-#pragma unroll
-    for (int ks = 0; ks < D / 16; ++ks) {
-      const unsigned kByte = (ks % 4) * 32;
-      sm90::Wgmma<T>::qk(
-          s, sm90::descriptor(sQGroup + (ks / 4) * TQ * 128 + kByte, 16, 1024),
-          sm90::descriptor(sK + (ks / 4) * TK * 128 + kByte, 16, 1024), ks > 0);
-    }
-    sm90::commit();
+    sm90::issueQK<T, D, TQ, TK>(s, sQGroup, sK);
     if constexpr (kDecoupled) {
       // While QK^T runs: once both warpgroups are done with tile t - 1, copy
       // tile t + 1 into its stage. A warpgroup ahead of the other waits here

@@ -118,7 +118,7 @@ blockSparseAttentionSm90Tma(const LfcAttnParams &p,
   /// a split item's key tiles.
   struct Unit {
     int item, half, b, h, q0, firstTile, numTiles;
-    const int *kept;
+    detail::KeyTiles<C> tiles; ///< of the whole item
   };
   auto unitAt = [&](int unit) {
     Unit u;
@@ -131,27 +131,14 @@ blockSparseAttentionSm90Tma(const LfcAttnParams &p,
     u.b = u.item / (maps.queryTiles * p.heads);
     u.h = u.item / maps.queryTiles % p.heads;
     u.q0 = u.item % maps.queryTiles * TQ;
-    int allTiles;
-    u.kept = nullptr;
-    if constexpr (C::kMask == MaskMode::KeptList) {
-      const long long row =
-          ((long long)u.b * p.heads + u.h) * p.queryBlocks + u.q0 / C::kBlockQ;
-      u.kept = p.keptIdx + row * p.maxKept;
-      allTiles = p.keptCnt[row] * C::kTilesPerBlock;
-    } else {
-      allTiles = (p.lk + TK - 1) / TK;
-    }
+    u.tiles = detail::KeyTiles<C>(p, u.b, u.h, u.q0);
+    const int allTiles = u.tiles.count;
     u.firstTile = u.half == 1 ? allTiles / 2 : 0;
     u.numTiles = u.half == 0 ? allTiles / 2 : allTiles - u.firstTile;
     return u;
   };
   auto tileStart = [&](const Unit &u, int t) {
-    t += u.firstTile;
-    if constexpr (C::kMask == MaskMode::KeptList)
-      return u.kept[t / C::kTilesPerBlock] * C::kBlockK +
-             (t % C::kTilesPerBlock) * TK;
-    else
-      return t * TK;
+    return u.tiles.start(u.firstTile + t);
   };
   const int units = maps.wholeItems + 2 * maps.splitItems;
 
@@ -250,15 +237,7 @@ blockSparseAttentionSm90Tma(const LfcAttnParams &p,
     const int st = g % kStages;
     const unsigned sK = sK0 + st * kKVBytes;
     sm90::mbarWait(kFull(st), (g / kStages) & 1);
-    sm90::fence();
-#pragma unroll
-    for (int ks = 0; ks < D / 16; ++ks) {
-      const unsigned kByte = (ks % 4) * 32;
-      sm90::Wgmma<T>::qk(
-          s, sm90::descriptor(sQGroup + (ks / 4) * TQ * 128 + kByte, 16, 1024),
-          sm90::descriptor(sK + (ks / 4) * TK * 128 + kByte, 16, 1024), ks > 0);
-    }
-    sm90::commit();
+    sm90::issueQK<T, D, TQ, TK>(s, sQGroup, sK);
   };
   auto issuePV = [&](int g) {
     const int st = g % kStages;
