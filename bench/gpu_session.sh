@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # One GPU-machine session for the CUDA backend: build (runtime only), GPU tests, sanitizers,
 # kernel benchmark + peers. Logs go to $OUT (or ./out). Usage: bench/gpu_session.sh [steps]
-# with steps from: build smoke tests sanitize tune bench (default: all but smoke, tune). Every
+# with steps from: build smoke tests sanitize tune bench plans (default: all but smoke, tune,
+# plans). `plans` runs compiled plans ($LFC_TEST_PLANS_DIR, default .deps/plans: compile them
+# here with scripts/compile-example-plans.sh, the GPU machine has no MLIR) through the rollout
+# test and lfc_plan_bench. Every
 # GPU step runs under a timeout ($LFC_STEP_TIMEOUT s, default 240): a hung kernel must not eat
 # the lease.
 set -uo pipefail
@@ -18,7 +21,7 @@ if has build; then
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLFC_ENABLE_COMPILER=OFF \
     -DLFC_ENABLE_TESTS="$TESTS" -DLFC_TOMLPP_INCLUDE_DIR="$PWD/.deps/root/usr/include" \
     >"$OUT/cmake.log" 2>&1 || { tail -30 "$OUT/cmake.log"; exit 1; }
-  targets="lfc_kernel_bench"
+  targets="lfc_kernel_bench lfc_plan_bench"
   [[ $TESTS == ON ]] && targets="$targets lfc_gpu_tests lfc_kernel_compile_tests"
   ninja -C "$BUILD" -j16 $targets >"$OUT/build.log" 2>&1 || { grep -E "error|FAILED" "$OUT/build.log" | head -30; exit 1; }
 fi
@@ -52,5 +55,12 @@ fi
 if has bench; then
   PYTHONUNBUFFERED=1 $T python3 bench/peers.py --bench "$BUILD/bin/lfc_kernel_bench" --dir /tmp/lfc-bench \
     --reps 30 2>&1 | tee "$OUT/bench.log" || status=1
+fi
+if has plans; then
+  export LFC_TEST_PLANS_DIR=${LFC_TEST_PLANS_DIR:-$PWD/.deps/plans}
+  $T "$BUILD/bin/lfc_gpu_tests" --gtest_filter='Plans/PlanRollout.*' 2>&1 | tee "$OUT/plan_rollout.log" \
+    | grep -E "FAILED|PASSED|OK \]|plan |chunk |Failure|error" | head -80
+  [[ ${PIPESTATUS[0]} == 0 ]] || status=1
+  $T "$BUILD/bin/lfc_plan_bench" --reps 30 "$LFC_TEST_PLANS_DIR"/*/ 2>&1 | tee "$OUT/plan_bench.log" || status=1
 fi
 exit $status

@@ -6,25 +6,33 @@
 #include "lfc/abi.h"
 #include "lfc/mma.cuh"
 #include "lfc/numeric.cuh"
+#include "lfc/static_mask.cuh"
 
 namespace lfc {
 
-enum class MaskMode { Dense, KeptList };
+/// Which key blocks a query block visits: every one (Dense), the kept list of
+/// LfcAttnParams (KeptList), or those the static mask C::Mask makes eligible,
+/// found by index arithmetic with no list in memory (Static).
+enum class MaskMode { Dense, KeptList, Static };
 
 /// Everything one attention kernel is specialized on. kBlockQ/kBlockK are the
 /// policy's selection blocks; kTileQ/kTileK the CTA's tiles (per-arch choice).
 /// A CTA's query tile lies inside one selection query block, and a kept key
-/// block is walked in whole tiles.
+/// block is walked in whole tiles. Mask_ (lfc/static_mask.cuh) and
+/// kTokensPerFrame_ (> 0) serve MaskMode::Static only.
 template <typename T, int kHeadDim_, int kBlockQ_, int kBlockK_, int kTileQ_,
-          int kTileK_, int kWarps_, MaskMode kMask_>
+          int kTileK_, int kWarps_, MaskMode kMask_,
+          class Mask_ = lfc::mask::All, int kTokensPerFrame_ = 0>
 struct AttnConfig {
   using Elem = T;
+  using Mask = Mask_;
   static constexpr int kHeadDim = kHeadDim_;
   static constexpr int kBlockQ = kBlockQ_;
   static constexpr int kBlockK = kBlockK_;
   static constexpr int kTileQ = kTileQ_;
   static constexpr int kTileK = kTileK_;
   static constexpr MaskMode kMask = kMask_;
+  static constexpr int kTokensPerFrame = kTokensPerFrame_;
   /// Each warp owns kMTiles m16 row tiles: 32 rows per warp halve the
   /// shared-memory reads of K and V per MMA compared with 16, at the cost of
   /// registers.
@@ -49,6 +57,8 @@ struct AttnConfig {
                 "a kept key block must be whole key tiles");
   static_assert(kWarpRows * kWarps == kTileQ && (kMTiles == 1 || kMTiles == 2),
                 "each warp owns 16 or 32 query rows");
+  static_assert(kMask != MaskMode::Static || kTokensPerFrame_ > 0,
+                "a static mask needs the tokens per frame");
 };
 
 namespace detail {
@@ -86,13 +96,14 @@ headSlice(const LfcTensorArg &t, int b, int h) {
 /// The key tiles of kernel tile size C::kTileK that the query tile starting at
 /// row q0 visits: every tile of the KV sequence (dense), or the tiles of its
 /// query block's kept key blocks in list order (C::kTilesPerBlock per block).
-template <class C> struct KeyTiles {
+/// MaskMode::Static: the specialization below.
+template <class C, MaskMode kMode = C::kMask> struct KeyTiles {
   const int *kept = nullptr;
   int count = 0;
 
   KeyTiles() = default;
   __device__ __forceinline__ KeyTiles(const LfcAttnParams &p, int b, int h,
-                                      int q0) {
+                                      int q0, bool = true) {
     if constexpr (C::kMask == MaskMode::KeptList) {
       const long long row =
           ((long long)b * p.heads + h) * p.queryBlocks + q0 / C::kBlockQ;
@@ -109,6 +120,103 @@ template <class C> struct KeyTiles {
              (t % C::kTilesPerBlock) * C::kTileK;
     else
       return t * C::kTileK;
+  }
+};
+
+/// Static mask: the tiles of the key blocks C::Mask makes eligible for the
+/// query block, ascending, C::kTilesPerBlock per block, as KeptList would walk
+/// the same blocks listed. No list: the count is taken at construction and
+/// start(t) moves a cursor over the eligible blocks, amortized O(1) per call
+/// for non-decreasing t (a decreasing t restarts it from the first block).
+///
+/// warpWide: every lane of the calling warp constructs the same tiles and
+/// calls start() with the same t, converged (the mma.sync and wgmma kernels,
+/// the TMA kernel's consumers). Each lane then evaluates the mask for one key
+/// block of a 32-block window and a ballot collects the window's eligibility:
+/// counting costs one mask evaluation per lane per 32 key blocks, and the
+/// cursor keeps the current window's bits, so advancing is a bit scan. Else
+/// (the TMA producer, one thread) the thread evaluates every block serially.
+template <class C> struct KeyTiles<C, MaskMode::Static> {
+  using Mask = typename C::Mask;
+  // One query block per query tile and whole tiles per key block, as KeptList
+  // requires (it reads the kept row of q0 / kBlockQ and walks kept blocks in
+  // kTilesPerBlock tiles).
+  static_assert(C::kBlockQ % C::kTileQ == 0,
+                "a query tile must not straddle selection blocks");
+  static_assert(C::kBlockK % C::kTileK == 0,
+                "an eligible key block must be whole key tiles");
+  static_assert(C::kTokensPerFrame > 0,
+                "a static mask needs the tokens per frame");
+
+  mask::Query query{};
+  int count = 0;
+  bool warpWide = true;
+  // Cursor: the n-th eligible key block (-1: before the first) is block j;
+  // warpWide: the bits of window [winBase, winBase + 32) not yet visited
+  // (above j).
+  mutable int n = -1, j = -1, winBase = -32;
+  mutable unsigned winBits = 0;
+
+  KeyTiles() = default;
+  __device__ __forceinline__ KeyTiles(const LfcAttnParams &p, int, int, int q0,
+                                      bool warpWide_ = true)
+      : query{C::kTokensPerFrame, C::kBlockQ, C::kBlockK, p.lq, p.lk,
+              q0 / C::kBlockQ},
+        warpWide(warpWide_) {
+    int eligible = 0;
+    if (warpWide) {
+      for (int base = 0; base < keyBlocks(); base += 32)
+        eligible += __popc(window(base));
+    } else {
+      for (int k = 0; k < keyBlocks(); ++k)
+        eligible += Mask::overlaps(query, k);
+    }
+    count = eligible * C::kTilesPerBlock;
+  }
+
+  /// First key row of tile t.
+  __device__ __forceinline__ int start(int t) const {
+    const int want = t / C::kTilesPerBlock;
+    if (want < n) {
+      n = j = -1;
+      winBase = -32;
+      winBits = 0;
+    }
+    while (n < want)
+      advance();
+    return j * C::kBlockK + (t % C::kTilesPerBlock) * C::kTileK;
+  }
+
+private:
+  __device__ __forceinline__ int keyBlocks() const {
+    return (query.lk + C::kBlockK - 1) / C::kBlockK;
+  }
+  /// Eligibility of key blocks [base, base + 32), one lane each.
+  __device__ __forceinline__ unsigned window(int base) const {
+    const int k = base + int(threadIdx.x % 32);
+    return __ballot_sync(0xffffffffu,
+                         k < keyBlocks() && Mask::overlaps(query, k));
+  }
+  /// Moves to the next eligible block (past the last: block keyBlocks(), whose
+  /// tiles lie past lk; never reached for t < count).
+  __device__ __forceinline__ void advance() const {
+    ++n;
+    if (warpWide) {
+      while (winBits == 0 && winBase + 32 < keyBlocks()) {
+        winBase += 32;
+        winBits = window(winBase);
+      }
+      if (winBits == 0) {
+        j = keyBlocks();
+        return;
+      }
+      j = winBase + __ffs(winBits) - 1;
+      winBits &= winBits - 1;
+    } else {
+      do
+        ++j;
+      while (j < keyBlocks() && !Mask::overlaps(query, j));
+    }
   }
 };
 

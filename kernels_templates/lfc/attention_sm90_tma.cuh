@@ -120,7 +120,10 @@ blockSparseAttentionSm90Tma(const LfcAttnParams &p,
     int item, half, b, h, q0, firstTile, numTiles;
     detail::KeyTiles<C> tiles; ///< of the whole item
   };
-  auto unitAt = [&](int unit) {
+  // warpWide: the 32 lanes of a consumer warp build the unit together (a
+  // static mask's tiles are then counted and walked warp-cooperatively); the
+  // producer's single thread builds it alone.
+  auto unitAt = [&](int unit, bool warpWide) {
     Unit u;
     u.item = unit;
     u.half = -1;
@@ -131,7 +134,7 @@ blockSparseAttentionSm90Tma(const LfcAttnParams &p,
     u.b = u.item / (maps.queryTiles * p.heads);
     u.h = u.item / maps.queryTiles % p.heads;
     u.q0 = u.item % maps.queryTiles * TQ;
-    u.tiles = detail::KeyTiles<C>(p, u.b, u.h, u.q0);
+    u.tiles = detail::KeyTiles<C>(p, u.b, u.h, u.q0, warpWide);
     const int allTiles = u.tiles.count;
     u.firstTile = u.half == 1 ? allTiles / 2 : 0;
     u.numTiles = u.half == 0 ? allTiles / 2 : allTiles - u.firstTile;
@@ -173,7 +176,7 @@ blockSparseAttentionSm90Tma(const LfcAttnParams &p,
       int g = 0; // tiles issued so far
       int n = 0; // units so far
       for (int unit = blockIdx.x; unit < units; unit += gridDim.x, ++n) {
-        const Unit u = unitAt(unit);
+        const Unit u = unitAt(unit, /*warpWide=*/false);
         auto loadQ = [&] {
           if (n > 0)
             sm90::mbarWait(qEmpty, (n - 1) & 1);
@@ -281,7 +284,7 @@ blockSparseAttentionSm90Tma(const LfcAttnParams &p,
   int g = 0; // tiles consumed so far
   int n = 0; // units so far
   for (int unit = blockIdx.x; unit < units; unit += gridDim.x, ++n) {
-    const Unit u = unitAt(unit);
+    const Unit u = unitAt(unit, /*warpWide=*/true);
     const int numTiles = u.numTiles;
 #pragma unroll
     for (int i = 0; i < DT; ++i)

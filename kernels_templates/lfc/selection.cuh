@@ -5,6 +5,7 @@
 
 #include "lfc/abi.h"
 #include "lfc/numeric.cuh"
+#include "lfc/static_mask.cuh"
 
 // Every sum and dot product here reproduces the CPU oracle's operation order
 // exactly (docs/selection-semantics.md): one thread owns one (unit, d) sum and
@@ -113,8 +114,10 @@ __device__ __forceinline__ void poolKeys(const LfcPoolKeysParams &p) {
 }
 
 /// Frame top-k, block eligibility, block top-k and the sorted kept list of one
-/// (batch, head, query block). kThreads threads, kMaxDim >= dim.
-template <typename T, int kThreads, int kMaxDim>
+/// (batch, head, query block). kThreads threads, kMaxDim >= dim. A block is
+/// eligible iff the frame stage allows it and the static mask `Mask`
+/// (lfc/static_mask.cuh) does (docs/static-masks.md).
+template <typename T, int kThreads, int kMaxDim, class Mask = lfc::mask::All>
 __device__ __forceinline__ void selectBlocks(const LfcSelectParams &p) {
   __shared__ float qMean[kMaxDim];
   __shared__ int warpCounts[kThreads / 32];
@@ -164,7 +167,7 @@ __device__ __forceinline__ void selectBlocks(const LfcSelectParams &p) {
   __syncthreads();
 
   // Block stage: a block is eligible if it overlaps an eligible frame (blocks
-  // may straddle).
+  // may straddle) and the static mask allows it.
   int myEligible = 0;
   for (int j = tid; j < p.keyBlocks; j += kThreads) {
     const int f0 = j * p.blockK / p.tokensPerFrame;
@@ -172,6 +175,11 @@ __device__ __forceinline__ void selectBlocks(const LfcSelectParams &p) {
     bool eligible = false;
     for (int f = f0; f <= f1; ++f)
       eligible |= frameFlag[f] != 0;
+    if constexpr (!mask::IsAll<Mask>::value) {
+      const mask::Query query{
+          p.tokensPerFrame, p.blockQ, p.blockK, p.lq, p.lk, qb};
+      eligible = eligible && Mask::overlaps(query, j);
+    }
     blockFlag[j] = eligible;
     if (eligible) {
       blockScore[j] = detail::dotSeq(

@@ -125,7 +125,7 @@ int lfc::cli::runJit(int argc, char **argv) {
     std::fprintf(stderr, "lfc jit: error: %s\n", nvrtcWhy.c_str());
     return 1;
   }
-  std::printf("plan %s: %zu kernel(s) x %zu arch(s), NVRTC %s, cache %s\n",
+  std::printf("plan %s: %zu kernel(s), %zu arch(s), NVRTC %s, cache %s\n",
               plan.name.c_str(), plan.kernels.size(), archs.size(),
               lfc::nvrtcVersion().c_str(),
               cacheDir.empty() ? lfc::defaultCacheDir().c_str()
@@ -143,10 +143,22 @@ int lfc::cli::runJit(int argc, char **argv) {
     lfc::JitResult result;
     std::string error;
   };
+  // A kernel is compiled for an arch where the runtime would launch it: for
+  // some role and chunk it serves, Plan::findKernel picks it on that arch (an
+  // sm_90a-only kernel is never built for sm_80; a generic kernel that every
+  // sm_90a-specific kernel replaces is not built for sm_90a).
+  auto usedOn = [&](const lfc::PlanKernel &kernel, const std::string &arch) {
+    for (const lfc::PlanEntry &entry : kernel.entries)
+      for (const lfc::PlanChunk &chunk : plan.chunks)
+        if (plan.findKernel(entry.role, chunk.index, arch) == &kernel)
+          return true;
+    return false;
+  };
   std::vector<Job> work;
   for (const lfc::PlanKernel &kernel : plan.kernels)
     for (const std::string &arch : archs)
-      work.push_back({&kernel, arch, {}, {}});
+      if (usedOn(kernel, arch))
+        work.push_back({&kernel, arch, {}, {}});
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t i; (i = next.fetch_add(1)) < work.size();) {

@@ -2,6 +2,7 @@
 // alignment) and chunk selections, with errors that name the argument and the
 // expected value.
 #include "lfc/runtime.h"
+#include "lfc/static_mask.h"
 
 #include <sstream>
 
@@ -30,6 +31,17 @@ std::string shapeString(int64_t b, int64_t s, int64_t h, int64_t d) {
 }
 
 bool isPowerOfTwo(int v) { return v > 0 && (v & (v - 1)) == 0; }
+
+// The first radial term whose narrowest band W exceeds the frame (W <= T is
+// what keeps the band inside its frame, docs/static-masks.md), or nullptr.
+const StaticMask *radialWiderThan(const StaticMask &m, int64_t tokensPerFrame) {
+  if (m.kind() == StaticMask::Kind::Radial && m.args()[1] > tokensPerFrame)
+    return &m;
+  for (const StaticMask &o : m.operands())
+    if (const StaticMask *bad = radialWiderThan(o, tokensPerFrame))
+      return bad;
+  return nullptr;
+}
 
 } // namespace
 
@@ -111,6 +123,19 @@ void checkSelection(const ChunkSelection &sel) {
     fail("keptKeyBlocks must be in [0, keyBlocks (" +
          std::to_string(sel.keyBlocks()) + ")], got " +
          std::to_string(sel.keptKeyBlocks));
+  if (sel.staticMask) {
+    const StaticMask &m = *sel.staticMask;
+    // The mask is otherwise geometry-independent: every term is defined for
+    // every chunk position and block size.
+    if (const StaticMask *bad = radialWiderThan(m, sel.tokensPerFrame))
+      fail("staticMask '" + m.text() + "': " + bad->text() + " needs W (" +
+           std::to_string(bad->args()[1]) + ") <= tokensPerFrame (" +
+           std::to_string(sel.tokensPerFrame) +
+           "): the band must fit in one frame");
+    if (sel.dense && !m.isAll())
+      fail("dense (every key block kept) contradicts staticMask '" + m.text() +
+           "'; a dense chunk's static mask is 'all'");
+  }
 }
 
 } // namespace lfc

@@ -4,6 +4,7 @@
 // backend where no GPU exists.
 #include "lfc/half.h"
 #include "lfc/runtime.h"
+#include "lfc/static_mask.h"
 
 #include <algorithm>
 #include <atomic>
@@ -263,6 +264,11 @@ public:
     const bool frameStage = sel.framesTopK > 0 && P > sel.framesTopK;
     const int64_t middleKeep =
         std::max<int64_t>(0, sel.framesTopK - sinkEnd - (P - nearBegin));
+    // The static part of the mask (docs/static-masks.md); null or `all`: no
+    // restriction.
+    const StaticMask *staticMask = sel.staticMask && !sel.staticMask->isAll()
+                                       ? sel.staticMask.get()
+                                       : nullptr;
 
     // Pooled key means depend only on (b, h): computed once, shared by every
     // query block.
@@ -325,6 +331,7 @@ public:
           frameEligible[size_t(f)] = 1;
       }
 
+      // Eligible: the frame stage AND the static mask allow the block.
       std::vector<int32_t> eligible;
       std::vector<float> blockScore(size_t(nkb), 0.0f);
       for (int64_t j = 0; j < nkb; ++j) {
@@ -333,7 +340,7 @@ public:
         bool ok = false;
         for (int64_t f = first; f <= last && !ok; ++f)
           ok = frameEligible[size_t(f)];
-        if (!ok)
+        if (!ok || (staticMask && !staticMask->eligible(sel, i, j)))
           continue;
         eligible.push_back(int32_t(j));
         blockScore[size_t(j)] =

@@ -7,6 +7,7 @@
 #include "lfc/cuda_backend.h"
 #include "lfc/jit.h"
 #include "lfc/runtime.h"
+#include "lfc/static_mask.h"
 
 #include <algorithm>
 #include <cmath>
@@ -300,7 +301,23 @@ void CudaBackend::select(const ChunkSelection &sel, const Tensor4 &q,
                          const Tensor4 &k, const PooledKeyCache *pooled,
                          KeptBlocks &kept) {
   SelectVariant sv{arch_, q.dtype, int(q.dim)};
-  const std::string name = kernelName(sv);
+  // A static mask is compiled into its own select kernel (ANDed into the frame
+  // stage's eligibility).
+  if (sel.staticMask && !sel.staticMask->isAll())
+    sv.staticMask = sel.staticMask->text();
+  const std::string name = kernelName(sv), symbol = entrySymbol(name);
+  const LoadedKernel &m = load(
+      name, entrySource(sv),
+      {symbol + "_commit", symbol + "_pool", symbol + "_select"},
+      selectSharedLimit());
+  launchSelect(name, m.functions.at(symbol + "_pool"),
+               m.functions.at(symbol + "_select"), sel, q, k, pooled, kept);
+}
+
+void CudaBackend::launchSelect(const std::string &name, CUfunction poolFn,
+                               CUfunction selectFn, const ChunkSelection &sel,
+                               const Tensor4 &q, const Tensor4 &k,
+                               const PooledKeyCache *pooled, KeptBlocks &kept) {
   checkSelection(sel);
   const int64_t batch = q.batch, heads = q.heads, dim = q.dim;
   const int64_t lq = sel.queryTokens(), lk = sel.keyTokens();
@@ -365,9 +382,6 @@ void CudaBackend::select(const ChunkSelection &sel, const Tensor4 &q,
                 std::to_string(selectLimit) +
                 " (use a larger block_k or fewer visible frames)");
 
-  const LoadedKernel &m =
-      load(name, entrySource(sv),
-           {name + "_commit", name + "_pool", name + "_select"}, selectLimit);
   const size_t meansBytes = size_t(batch * heads * nkb * dim) * sizeof(float);
   const size_t framesBytes = size_t(batch * heads * nf * dim) * sizeof(float);
   if (blockMeans_.size() < meansBytes)
@@ -396,7 +410,7 @@ void CudaBackend::select(const ChunkSelection &sel, const Tensor4 &q,
   pp.frameBegin = frameStage ? sinkEnd : 0;
   pp.frameEnd = frameStage ? nearBegin : 0;
   const int64_t poolThreads = (nkb + pp.frameEnd - pp.frameBegin) * dim;
-  launch(m.functions.at(name + "_pool"), name + "_pool",
+  launch(poolFn, name + "_pool",
          unsigned((poolThreads + kSelectThreads - 1) / kSelectThreads),
          unsigned(heads), unsigned(batch), kSelectThreads, 0, &pp);
 
@@ -422,7 +436,7 @@ void CudaBackend::select(const ChunkSelection &sel, const Tensor4 &q,
   sp.keptIdx = kept.idx;
   sp.keptCnt = kept.cnt;
   sp.maxKept = int(kept.maxKept);
-  launch(m.functions.at(name + "_select"), name + "_select", unsigned(nqb),
+  launch(selectFn, name + "_select", unsigned(nqb),
          unsigned(heads), unsigned(batch), kSelectThreads,
          unsigned(selectShared), &sp);
 }
@@ -431,9 +445,34 @@ void CudaBackend::attention(const ChunkSelection &sel, const Tensor4 &q,
                             const Tensor4 &k, const Tensor4 &v,
                             const KeptBlocks *kept, const Tensor4 &o,
                             float scale) {
-  const AttnVariant var =
-      attnVariant(q.dtype, int(q.dim), sel.blockQ, sel.blockK, !kept);
-  const std::string name = kernelName(var);
+  // Without a kept list, a chunk with a static mask (and not dense) runs the
+  // kernel that walks the mask's eligible blocks itself.
+  const bool isStatic =
+      !kept && !sel.dense && sel.staticMask && !sel.staticMask->isAll();
+  AttnVariant var = attnVariant(q.dtype, int(q.dim), sel.blockQ, sel.blockK,
+                                !kept && !isStatic);
+  if (isStatic) {
+    var.staticMask = sel.staticMask->text();
+    var.tokensPerFrame = sel.tokensPerFrame;
+  }
+  const std::string name = kernelName(var), symbol = entrySymbol(name);
+  // A loaded module skips generating its source: attention() runs once per
+  // chunk and layer, and its host time adds to every call's latency.
+  const auto loaded = modules_.find(name);
+  const LoadedKernel &m =
+      loaded != modules_.end()
+          ? loaded->second
+          : load(name, entrySource(var), {symbol}, var.sharedBytes());
+  launchAttention(var, m.functions.at(symbol), name, sel, q, k, v, kept, o,
+                  scale);
+}
+
+void CudaBackend::launchAttention(const AttnVariant &var, CUfunction fn,
+                                  const std::string &name,
+                                  const ChunkSelection &sel, const Tensor4 &q,
+                                  const Tensor4 &k, const Tensor4 &v,
+                                  const KeptBlocks *kept, const Tensor4 &o,
+                                  float scale) {
   checkSelection(sel);
   const int64_t batch = q.batch, heads = q.heads, dim = q.dim;
   const int64_t lq = sel.queryTokens(), lk = sel.keyTokens();
@@ -455,13 +494,6 @@ void CudaBackend::attention(const ChunkSelection &sel, const Tensor4 &q,
   if (kept)
     checkKept(*kept, name, batch, heads, sel.queryBlocks(), 0);
 
-  // A loaded module skips generating its source: attention() runs once per
-  // chunk and layer, and its host time adds to every call's latency.
-  const auto loaded = modules_.find(name);
-  const LoadedKernel &m =
-      loaded != modules_.end()
-          ? loaded->second
-          : load(name, entrySource(var), {name}, var.sharedBytes());
   LfcAttnParams p{};
   p.q = tensorArg(q);
   p.k = tensorArg(k);
@@ -481,7 +513,7 @@ void CudaBackend::attention(const ChunkSelection &sel, const Tensor4 &q,
   p.maxKept = kept ? int(kept->maxKept) : 0;
   const int64_t queryTiles = (lq + var.tileQ - 1) / var.tileQ;
   if (!var.tma) {
-    launch(m.functions.at(name), name, unsigned(queryTiles), unsigned(heads),
+    launch(fn, name, unsigned(queryTiles), unsigned(heads),
            unsigned(batch), unsigned(var.threads()),
            unsigned(var.sharedBytes()), &p);
     return;
@@ -522,7 +554,7 @@ void CudaBackend::attention(const ChunkSelection &sel, const Tensor4 &q,
   // the next unit's first tiles during the current one's epilogue.
   const int64_t units = items + split;
   const int64_t grid = persistentTma_ ? std::min<int64_t>(units, sms) : units;
-  launch(m.functions.at(name), name, unsigned(grid), 1, 1,
+  launch(fn, name, unsigned(grid), 1, 1,
          unsigned(var.threads()), unsigned(var.sharedBytes()), &p, &tp);
 }
 

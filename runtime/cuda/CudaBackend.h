@@ -3,6 +3,7 @@
 #pragma once
 
 #include "lfc/backend.h"
+#include "lfc/plan.h"
 #include "runtime/cuda/Driver.h"
 #include "runtime/cuda/KernelSources.h"
 
@@ -39,6 +40,29 @@ public:
                  const Tensor4 &v, const KeptBlocks *kept, const Tensor4 &o,
                  float scale) override;
   void synchronize() override;
+  std::shared_ptr<void> allocate(size_t bytes) override;
+  /// Binds a plan: JIT-compiles (or loads from the cache) the plan's kernels
+  /// for this device's arch and launches them (CudaPlan.cpp).
+  std::unique_ptr<BoundPlan> bind(const Plan &plan) override;
+
+  /// The selection launches (pooling, then select) with the given functions;
+  /// `name` prefixes every error. select() passes its built-in kernel's.
+  void launchSelect(const std::string &name, CUfunction pool,
+                    CUfunction select, const ChunkSelection &sel,
+                    const Tensor4 &q, const Tensor4 &k,
+                    const PooledKeyCache *pooled, KeptBlocks &kept);
+  /// The attention launch of variant `var` with function `f`, after every
+  /// argument check; attention() passes its built-in kernel's.
+  void launchAttention(const AttnVariant &var, CUfunction f,
+                       const std::string &name, const ChunkSelection &sel,
+                       const Tensor4 &q, const Tensor4 &k, const Tensor4 &v,
+                       const KeptBlocks *kept, const Tensor4 &o, float scale);
+  /// Compiles (or loads from the JIT cache) and loads one kernel of a plan,
+  /// memoized by plan kernel name and source hash; every entry gets
+  /// `sharedBytes` of dynamic shared memory.
+  const LoadedKernel &loadPlanKernel(const Plan &plan,
+                                     const PlanKernel &kernel,
+                                     int sharedBytes);
 
   /// The arch kernels are compiled for ("sm_90a" on Hopper).
   const std::string &arch() const { return arch_; }
@@ -69,10 +93,11 @@ public:
   /// (cache) again: the benchmark times cold and warm plan loads with it.
   void forgetLoadedModules();
 
-private:
   /// Dynamic shared memory the select kernel may use (it ranks all key blocks
   /// in one CTA).
   int selectSharedLimit() const;
+
+private:
 
   const DeviceInfo &device_;
   std::string arch_;

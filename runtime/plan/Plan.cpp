@@ -5,6 +5,7 @@
 
 #include "lfc/runtime.h"
 #include "lfc/sha256.h"
+#include "lfc/static_mask.h"
 #include "runtime/core/Files.h"
 
 #include <toml++/toml.h>
@@ -16,6 +17,8 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <tuple>
+#include <utility>
 
 namespace fs = std::filesystem;
 
@@ -33,6 +36,23 @@ constexpr int64_t kMaxSharedBytes = 227 * 1024;
 
 std::string ceilDivStr(int64_t a, int64_t b) {
   return std::to_string((a + b - 1) / b);
+}
+
+// The first radial term whose narrowest band W is wider than a frame, or
+// nullptr (docs/static-masks.md: W <= tokens_per_frame).
+const StaticMask *radialWiderThan(const StaticMask &m, int64_t tokensPerFrame) {
+  if (m.kind() == StaticMask::Kind::Radial && m.args()[1] > tokensPerFrame)
+    return &m;
+  for (const StaticMask &o : m.operands())
+    if (const StaticMask *bad = radialWiderThan(o, tokensPerFrame))
+      return bad;
+  return nullptr;
+}
+
+// Whether the chunk's frame stage restricts anything
+// (docs/selection-semantics.md step 3).
+bool hasFrameStage(const ChunkSelection &s) {
+  return s.framesTopK > 0 && s.visibleFrames - s.framesPerChunk > s.framesTopK;
 }
 
 // Reads typed fields with errors of the form "<file>: <field path>: <what is
@@ -258,6 +278,16 @@ std::string loadHashed(const ManifestReader &r, const std::string &field,
   return bytes;
 }
 
+// A static mask in canonical text; a parse error names the field and line.
+StaticMask parseStaticMask(const ManifestReader &r, const std::string &field,
+                           const std::string &text, const toml::node *at) {
+  try {
+    return StaticMask::parse(text);
+  } catch (const Error &e) {
+    r.fail(field, e.what(), at);
+  }
+}
+
 void readGeometry(const ManifestReader &r, const toml::table &root,
                   PlanGeometry &g) {
   const toml::table &t = r.table(root, "", "geometry");
@@ -309,7 +339,8 @@ void readChunks(const ManifestReader &r, const toml::table &root,
     r.onlyKeys(t, p,
                {"index", "sparsity", "dense", "visible_frames", "query_blocks",
                 "key_blocks", "kept_key_blocks", "block_q", "block_k",
-                "sink_frames", "near_frames", "frames_top_k"});
+                "sink_frames", "near_frames", "frames_top_k", "static_mask",
+                "refresh"});
     PlanChunk c;
     c.index = int(r.integer(t, p, "index", 1, g.chunks));
     if (c.index != int(i) + 1)
@@ -406,6 +437,31 @@ void readChunks(const ManifestReader &r, const toml::table &root,
                  std::to_string(s.sinkFrames + s.nearFrames) + "), got " +
                  std::to_string(s.framesTopK),
              t.get("frames_top_k"));
+    const toml::node *maskNode = t.get("static_mask");
+    StaticMask mask = parseStaticMask(
+        r, p + ".static_mask",
+        r.string(t, p, "static_mask", std::string("all")), maskNode);
+    if (const StaticMask *bad = radialWiderThan(mask, s.tokensPerFrame))
+      r.fail(p + ".static_mask",
+             "'" + mask.text() + "': " + bad->text() + " needs W (" +
+                 std::to_string(bad->args()[1]) + ") <= tokens_per_frame (" +
+                 std::to_string(s.tokensPerFrame) +
+                 "): the band must fit in one frame",
+             maskNode);
+    if (s.dense && !mask.isAll())
+      r.fail(p + ".static_mask",
+             "must be \"all\" for a dense chunk (it keeps every key block), "
+             "got '" +
+                 mask.text() + "'",
+             maskNode);
+    s.staticMask = std::make_shared<const StaticMask>(std::move(mask));
+    const std::string refresh =
+        r.string(t, p, "refresh", std::string("every_pass"));
+    if (refresh != "every_pass" && refresh != "per_chunk")
+      r.fail(p + ".refresh",
+             "must be \"every_pass\" or \"per_chunk\", got '" + refresh + "'",
+             t.get("refresh"));
+    c.selectEveryPass = refresh == "every_pass";
     chunks.push_back(c);
   }
 }
@@ -479,26 +535,136 @@ LaunchContract readLaunch(const ManifestReader &r, const toml::table &t,
   if (usesTiles && lc.tileQ == 0)
     r.fail(p + ".tile_q", "must be > 0: the grid uses query_tiles", &t);
   lc.params = r.string(t, p, "params");
-  static const std::regex ident(
-      "[A-Za-z_][A-Za-z0-9_]*(::[A-Za-z_][A-Za-z0-9_]*)*");
-  if (!std::regex_match(lc.params, ident))
-    r.fail(p + ".params", "must be a C++ type name, got '" + lc.params + "'",
+  // One C++ type name per by-value parameter, comma-separated (the TMA
+  // attention kernel takes two).
+  static const std::regex types(
+      "[A-Za-z_][A-Za-z0-9_]*(::[A-Za-z_][A-Za-z0-9_]*)*"
+      "(,[A-Za-z_][A-Za-z0-9_]*(::[A-Za-z_][A-Za-z0-9_]*)*)*");
+  if (!std::regex_match(lc.params, types))
+    r.fail(p + ".params",
+           "must be a C++ type name, or several separated by ',', got '" +
+               lc.params + "'",
            t.get("params"));
   return lc;
 }
 
+// The 1-based chunk indices a kernel serves (every chunk when it lists none).
+std::vector<int> servedChunks(const PlanKernel &k, int chunkCount) {
+  if (!k.chunks.empty())
+    return k.chunks;
+  std::vector<int> all;
+  for (int c = 1; c <= chunkCount; ++c)
+    all.push_back(c);
+  return all;
+}
+
+// The attention variant of an attention entry ([[kernels.entries]] kernel,
+// mask, tile_k, warps, stages), checked against its launch contract and the
+// chunks the kernel serves.
+AttentionVariant readAttention(const ManifestReader &r, const toml::table &et,
+                               const std::string &ep, const PlanEntry &entry,
+                               const std::vector<int> &served,
+                               const std::vector<PlanChunk> &chunks) {
+  AttentionVariant v;
+  v.kernel = r.string(et, ep, "kernel");
+  if (v.kernel != "mma" && v.kernel != "wgmma" && v.kernel != "wgmma_mbar" &&
+      v.kernel != "tma")
+    r.fail(ep + ".kernel",
+           "unknown attention kernel '" + v.kernel +
+               "' (expected mma, wgmma, wgmma_mbar or tma)",
+           et.get("kernel"));
+  const bool tma = v.kernel == "tma";
+  v.mask = r.string(et, ep, "mask");
+  if (v.mask != "dense" && v.mask != "list" && v.mask != "static")
+    r.fail(ep + ".mask",
+           "unknown mask mode '" + v.mask +
+               "' (expected dense, list or static)",
+           et.get("mask"));
+  v.tileK = int(r.integer(et, ep, "tile_k", 1, 4096));
+  v.warps = int(r.integer(et, ep, "warps", 1, 32));
+  if (tma)
+    v.stages = int(r.integer(et, ep, "stages", 2, 4));
+  else if (et.get("stages"))
+    r.fail(ep + ".stages",
+           "only tma kernels have K/V stages (kernel is '" + v.kernel +
+               "'); remove it",
+           et.get("stages"));
+
+  const LaunchContract &lc = entry.launch;
+  const int threads = v.warps * 32 + (tma ? 128 : 0);
+  if (lc.block[0] != threads || lc.block[1] != 1 || lc.block[2] != 1)
+    r.fail(ep + ".block",
+           "must be [" + std::to_string(threads) + ", 1, 1] for kernel '" +
+               v.kernel + "' with " + std::to_string(v.warps) +
+               " warps (warps * 32" +
+               (tma ? " + 128 for the producer warpgroup" : "") + "), got [" +
+               std::to_string(lc.block[0]) + ", " +
+               std::to_string(lc.block[1]) + ", " +
+               std::to_string(lc.block[2]) + "]",
+           et.get("block"));
+  const std::string params =
+      tma ? "LfcAttnParams,LfcAttnTmaParams" : "LfcAttnParams";
+  if (tma && lc.grid != std::vector<std::string>{"params"})
+    r.fail(ep + ".grid",
+           "must be \"params\" for kernel 'tma' (its persistent grid is the "
+           "rule documented with LfcAttnTmaParams)",
+           et.get("grid"));
+  if (lc.params != params)
+    r.fail(ep + ".params",
+           "must be \"" + params + "\" for kernel '" + v.kernel + "', got '" +
+               lc.params + "'",
+           et.get("params"));
+
+  // Dense chunks run without a kept list; every other chunk needs one (list)
+  // or keeps every block its static mask allows (static).
+  for (int c : served) {
+    const ChunkSelection &s = chunks[size_t(c - 1)].selection;
+    const std::string chunk = "chunk " + std::to_string(c) + " (chunks[" +
+                              std::to_string(c - 1) + "])";
+    if (v.mask == "dense" && !s.dense)
+      r.fail(ep + ".mask",
+             "'dense' is only for kernels that serve dense chunks only, and " +
+                 chunk + " is not dense",
+             et.get("mask"));
+    if (v.mask != "dense" && s.dense)
+      r.fail(ep + ".mask",
+             "'" + v.mask + "' is only for non-dense chunks, and " + chunk +
+                 " is dense (serve it with a mask = \"dense\" kernel)",
+             et.get("mask"));
+    if (v.mask == "static" &&
+        (s.keptKeyBlocks != s.keyBlocks() || hasFrameStage(s)))
+      r.fail(ep + ".mask",
+             "'static' walks the static mask's eligible blocks without a "
+             "selection, so every chunk it serves must keep them all "
+             "(kept_key_blocks == key_blocks, no frame stage); " +
+                 chunk +
+                 (hasFrameStage(s)
+                      ? " has a frame stage (frames_top_k " +
+                            std::to_string(s.framesTopK) + " < " +
+                            std::to_string(s.visibleFrames - s.framesPerChunk) +
+                            " past frames)"
+                      : " keeps " + std::to_string(s.keptKeyBlocks) + " of " +
+                            std::to_string(s.keyBlocks()) + " key blocks"),
+             et.get("mask"));
+  }
+  return v;
+}
+
 void readKernels(const ManifestReader &r, const toml::table &root,
-                 const fs::path &dir, int chunkCount,
+                 const fs::path &dir, const std::vector<PlanChunk> &chunks,
                  std::vector<PlanKernel> &kernels) {
   static const std::regex nameRe("[A-Za-z0-9_][A-Za-z0-9_.-]*");
   static const std::regex symbolRe("[A-Za-z_][A-Za-z0-9_]*");
+  static const std::regex archRe("sm_[0-9]+a?");
+  const int chunkCount = int(chunks.size());
   std::set<std::string> names, symbols;
   auto tables = r.tables(root, "kernels", true);
   for (size_t i = 0; i < tables.size(); ++i) {
     const toml::table &t = *tables[i];
     const std::string p = "kernels[" + std::to_string(i) + "]";
     r.onlyKeys(t, p,
-               {"name", "source", "sha256", "chunks", "options", "entries"});
+               {"name", "source", "sha256", "chunks", "options", "archs",
+                "static_mask", "entries"});
     PlanKernel k;
     k.name = r.string(t, p, "name");
     if (!std::regex_match(k.name, nameRe))
@@ -528,22 +694,48 @@ void readKernels(const ManifestReader &r, const toml::table &root,
                  "entries must be chunk indices in [1, " +
                      std::to_string(chunkCount) + "]",
                  &e);
-        k.chunks.push_back(int(e.as_integer()->get()));
+        const int c = int(e.as_integer()->get());
+        if (std::find(k.chunks.begin(), k.chunks.end(), c) != k.chunks.end())
+          r.fail(p + ".chunks",
+                 "chunk " + std::to_string(c) + " is listed twice", &e);
+        k.chunks.push_back(c);
       }
     }
     k.options = r.strings(t, p, "options");
+    k.archs = r.strings(t, p, "archs");
+    for (size_t a = 0; a < k.archs.size(); ++a) {
+      const std::string f = p + ".archs[" + std::to_string(a) + "]";
+      if (!std::regex_match(k.archs[a], archRe))
+        r.fail(f,
+               "must be a real architecture sm_XY or sm_XYa (e.g. sm_80, "
+               "sm_90a), got '" +
+                   k.archs[a] + "'",
+               t.get("archs"));
+      for (size_t b = 0; b < a; ++b)
+        if (k.archs[b] == k.archs[a])
+          r.fail(f, "'" + k.archs[a] + "' is listed twice", t.get("archs"));
+    }
+    k.staticMask =
+        parseStaticMask(r, p + ".static_mask",
+                        r.string(t, p, "static_mask", std::string("all")),
+                        t.get("static_mask"))
+            .text();
+    const std::vector<int> served = servedChunks(k, chunkCount);
+
     auto entries = t.get("entries");
     if (!entries || !entries->is_array_of_tables() ||
         entries->as_array()->empty())
       r.fail(p + ".entries", "must list one or more [[kernels.entries]] tables",
              entries ? entries : &t);
     size_t e = 0;
+    bool compilesMask = false; // a select or a static-mask attention entry
+    std::set<std::string> roles;
     for (const toml::node &en : *entries->as_array()) {
       const toml::table &et = *en.as_table();
       const std::string ep = p + ".entries[" + std::to_string(e++) + "]";
       r.onlyKeys(et, ep,
                  {"symbol", "role", "grid", "block", "shared_bytes", "tile_q",
-                  "params"});
+                  "params", "kernel", "mask", "tile_k", "warps", "stages"});
       PlanEntry entry;
       entry.symbol = r.string(et, ep, "symbol");
       if (!std::regex_match(entry.symbol, symbolRe))
@@ -567,10 +759,71 @@ void readKernels(const ManifestReader &r, const toml::table &root,
                    "frame_scores, "
                    "select or attention)",
                et.get("role"));
+      // Plan::findKernel returns one entry per role: a second one could never
+      // run.
+      if (!roles.insert(entry.role).second)
+        r.fail(ep + ".role",
+               "a second '" + entry.role +
+                   "' entry in this kernel (one entry per role)",
+               et.get("role"));
       entry.launch = readLaunch(r, et, ep);
+      if (entry.role == "attention") {
+        entry.attention = readAttention(r, et, ep, entry, served, chunks);
+        compilesMask = compilesMask || entry.attention.mask == "static";
+      } else {
+        for (const char *key : {"kernel", "mask", "tile_k", "warps", "stages"})
+          if (const toml::node *n = et.get(key))
+            r.fail(ep + "." + key,
+                   "only attention entries have a kernel variant (role is '" +
+                       entry.role + "')",
+                   n);
+        compilesMask = compilesMask || entry.role == "select";
+      }
       k.entries.push_back(entry);
     }
+    // The select kernel and the static-mask attention kernel compile the
+    // static mask in as a C++ type: it must be the mask of every chunk served.
+    if (compilesMask)
+      for (int c : served) {
+        const StaticMask &m = *chunks[size_t(c - 1)].selection.staticMask;
+        if (m.text() != k.staticMask)
+          r.fail(p + ".static_mask",
+                 "kernel '" + k.name + "' is compiled for static mask '" +
+                     k.staticMask + "', but chunks[" + std::to_string(c - 1) +
+                     "].static_mask (chunk " + std::to_string(c) +
+                     ", which it serves) is '" + m.text() + "'",
+                 t.get("static_mask") ? t.get("static_mask") : &t);
+      }
     kernels.push_back(std::move(k));
+  }
+
+  // Plan::findKernel must have one answer: per (role, chunk), at most one
+  // kernel without archs and at most one listing each arch.
+  std::map<std::tuple<std::string, int, std::string>, size_t> owner;
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    const PlanKernel &k = kernels[i];
+    const std::vector<std::string> archs =
+        k.archs.empty() ? std::vector<std::string>{""} : k.archs;
+    for (const PlanEntry &entry : k.entries)
+      for (int c : servedChunks(k, chunkCount))
+        for (const std::string &arch : archs) {
+          auto [it, inserted] =
+              owner.emplace(std::make_tuple(entry.role, c, arch), i);
+          if (inserted)
+            continue;
+          const PlanKernel &other = kernels[it->second];
+          r.fail(
+              "kernels[" + std::to_string(i) + "]" +
+                  (arch.empty() ? ".chunks" : ".archs"),
+              "kernel '" + k.name + "' serves role '" + entry.role +
+                  "' for chunk " + std::to_string(c) +
+                  (arch.empty() ? " on every arch (no archs)" : " on " + arch) +
+                  ", and so does kernels[" + std::to_string(it->second) +
+                  "] ('" + other.name +
+                  "'): which one runs would be ambiguous (give them "
+                  "disjoint chunks or archs)",
+              tables[i]);
+        }
   }
 }
 
@@ -618,11 +871,16 @@ Plan loadPlan(const std::string &dirArg) {
     r.fail("format_version",
            "this runtime reads version " + std::to_string(kPlanFormatVersion) +
                ", got " + std::to_string(plan.formatVersion) +
-               " (recompile the policy)",
+               (plan.formatVersion == 1
+                    ? " (version 1 predates static masks, per-arch kernels and "
+                      "attention variants); recompile the policy with `lfc "
+                      "compile`"
+                    : "; recompile the policy with `lfc compile`"),
            root.get("format_version"));
   const toml::table &meta = r.table(root, "", "plan");
-  r.onlyKeys(meta, "plan", {"name", "generator"});
+  r.onlyKeys(meta, "plan", {"name", "generator", "source"});
   plan.name = r.string(meta, "plan", "name");
+  plan.source = r.string(meta, "plan", "source", std::string());
   r.string(meta, "plan", "generator", std::string());
 
   readGeometry(r, root, plan.geometry);
@@ -691,7 +949,7 @@ Plan loadPlan(const std::string &dirArg) {
                  root.get("headers") ? root.get("headers") : &root);
       }
 
-  readKernels(r, root, dir, plan.geometry.chunks, plan.kernels);
+  readKernels(r, root, dir, plan.chunks, plan.kernels);
   return plan;
 }
 
@@ -710,19 +968,37 @@ JitRequest Plan::jitRequest(const PlanKernel &kernel,
 }
 
 const PlanKernel *Plan::findKernel(const std::string &role, int chunkIndex,
+                                   const std::string &arch,
                                    const PlanEntry **entry) const {
+  // An arch-specific kernel wins over a portable one (no archs); the loader
+  // made sure there is at most one of each.
+  const PlanKernel *portable = nullptr, *specific = nullptr;
+  const PlanEntry *portableEntry = nullptr, *specificEntry = nullptr;
   for (const PlanKernel &k : kernels) {
     if (!k.chunks.empty() && std::find(k.chunks.begin(), k.chunks.end(),
                                        chunkIndex) == k.chunks.end())
       continue;
-    for (const PlanEntry &e : k.entries)
-      if (e.role == role) {
-        if (entry)
-          *entry = &e;
-        return &k;
+    const bool listsArch =
+        !arch.empty() &&
+        std::find(k.archs.begin(), k.archs.end(), arch) != k.archs.end();
+    if (!listsArch && !k.archs.empty())
+      continue;
+    for (const PlanEntry &e : k.entries) {
+      if (e.role != role)
+        continue;
+      if (listsArch && !specific) {
+        specific = &k;
+        specificEntry = &e;
+      } else if (!listsArch && !portable) {
+        portable = &k;
+        portableEntry = &e;
       }
+      break;
+    }
   }
-  return nullptr;
+  if (entry)
+    *entry = specific ? specificEntry : portableEntry;
+  return specific ? specific : portable;
 }
 
 } // namespace lfc

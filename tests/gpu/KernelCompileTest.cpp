@@ -2,12 +2,15 @@
 // arch, with no warnings. Needs libnvrtc only, no GPU.
 #include "lfc/backend.h"
 #include "lfc/jit.h"
+#include "lfc/sha256.h"
 #include "runtime/cuda/KernelSources.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <future>
+#include <regex>
+#include <set>
 #include <vector>
 
 namespace lfc::test {
@@ -25,7 +28,15 @@ TEST_P(KernelsCompile, EveryVariantWithoutWarnings) {
   // module); on sm_90a each attention kernel also has its wgmma form, the
   // 128/128 kept-list one its mbarrier-pipelined form, and those with
   // block_q 128 (128/64, 128/128, dense) their TMA warp-specialized form.
-  ASSERT_EQ(sources.size(), arch == "sm_90a" ? 60u : 24u);
+  // Then 2 dtypes x 2 head dims x 5 static masks (every term kind): a select
+  // module and an attention kernel each; on sm_90a the attention kernel's
+  // forms as above (blocks 128/128 twice: TMA, wgmma, mbarrier, mma.sync;
+  // 128/64 and 128/256: TMA, wgmma, mma.sync; 64/128: wgmma, mma.sync).
+  ASSERT_EQ(sources.size(), arch == "sm_90a" ? 60u + 84u : 24u + 40u);
+  size_t statics = 0;
+  for (const auto &ks : sources)
+    statics += ks.name.find("_static_") != std::string::npos;
+  EXPECT_EQ(statics, arch == "sm_90a" ? 84u : 40u);
   // Compiles run in parallel (NVRTC programs are independent); results are
   // checked here.
   std::vector<std::future<JitResult>> results;
@@ -98,6 +109,120 @@ TEST(KernelNames, EntrySourceIsThinAndNamesItsKernel) {
       << src;
   // Generated sources stay thin: the logic lives in the templates.
   EXPECT_LT(std::count(src.begin(), src.end(), '\n'), 20) << src;
+}
+
+TEST(KernelNames, AreDistinctAndTheirEntriesAreIdentifiers) {
+  // Names hold letters, digits, `_ . -` (plan kernel names); the extern "C"
+  // entry points are C identifiers, and every name is another kernel.
+  const std::regex nameRe("[A-Za-z0-9_.-]+"),
+      symbolRe("[A-Za-z_][A-Za-z0-9_]*");
+  for (const std::string &arch : cuda::supportedArchs()) {
+    std::set<std::string> names;
+    for (const auto &ks : cuda::allKernelSources(arch)) {
+      EXPECT_TRUE(names.insert(ks.name).second) << "duplicate " << ks.name;
+      EXPECT_TRUE(std::regex_match(ks.name, nameRe)) << ks.name;
+      const std::string symbol = cuda::entrySymbol(ks.name);
+      EXPECT_TRUE(std::regex_match(symbol, symbolRe)) << symbol;
+      const bool select = ks.name.rfind("lfc_select_", 0) == 0;
+      EXPECT_NE(ks.source.find("\n" + symbol + (select ? "_select(" : "(")),
+                std::string::npos)
+          << ks.source;
+      if (ks.name.find("_static_") == std::string::npos)
+        EXPECT_EQ(symbol, ks.name);
+    }
+  }
+}
+
+TEST(KernelNames, EncodeStaticMasks) {
+  cuda::AttnVariant v =
+      cuda::chooseAttnVariant("sm_90a", DType::BF16, 128, 128, 128,
+                              /*dense=*/false, 227 * 1024);
+  v.staticMask = "union(sink(1),current,radial(3,156))";
+  v.tokensPerFrame = 1560;
+  const std::string name = cuda::kernelName(v);
+  EXPECT_EQ(name, "lfc_attn_sm90a_bf16_d128_bq128_bk128_tq128_tk128_w8_wgmma_"
+                  "tma_s2_tpf1560_static_union-sink1-current-radial3x156");
+  EXPECT_EQ(cuda::entrySymbol(name),
+            "lfc_attn_sm90a_bf16_d128_bq128_bk128_tq128_tk128_w8_wgmma_tma_s2_"
+            "tpf1560_static_union_sink1_current_radial3x156");
+  // The tokens per frame are compiled in: another T is another kernel.
+  v.tokensPerFrame = 880;
+  EXPECT_NE(cuda::kernelName(v), name);
+
+  const std::string src = cuda::entrySource(v);
+  EXPECT_NE(src.find("using Mask = lfc::mask::Union<lfc::mask::Sink<1>, "
+                     "lfc::mask::Current, lfc::mask::Radial<3, 156>>;"),
+            std::string::npos)
+      << src;
+  EXPECT_NE(src.find("lfc::MaskMode::Static, Mask, /*tokens_per_frame=*/880>"),
+            std::string::npos)
+      << src;
+  EXPECT_LT(std::count(src.begin(), src.end(), '\n'), 20) << src;
+
+  // Nesting stays injective: `.` closes an operator's operands (implied at the
+  // end).
+  EXPECT_EQ(cuda::staticMaskTag("union(union(sink(1),near(2)),current)"),
+            "union-union-sink1-near2.-current");
+  EXPECT_EQ(cuda::staticMaskTag("union(sink(1),union(near(2),current))"),
+            "union-sink1-union-near2-current");
+  EXPECT_EQ(cuda::staticMaskTag(
+                "restrict(window_frames(4),union(frames(0,2),near(2)))"),
+            "restrict-window_frames4-union-frames0x2-near2");
+  EXPECT_EQ(cuda::staticMaskTag("window_tokens(3000)"), "window_tokens3000");
+  EXPECT_EQ(cuda::staticMaskTag("all"), "all");
+
+  // Over 48 characters: a prefix, then the first 8 hex digits of the text's
+  // SHA-256.
+  const std::string longText =
+      "union(frames(0,1,2,3,4,5,6,7,8,9,10,11,12,13),window_tokens(123456))";
+  const std::string tag = cuda::staticMaskTag(longText);
+  EXPECT_EQ(tag.size(), 48u) << tag;
+  EXPECT_EQ(tag, "union-frames0x1x2x3x4x5x6x7x8x9x10x11x1-" +
+                     sha256Hex(longText).substr(0, 8));
+  EXPECT_NE(cuda::staticMaskTag("union(frames(0,1,2,3,4,5,6,7,8,9,10,11,12,13),"
+                                "window_tokens(123457))"),
+            tag);
+
+  // Selection: "" and "all" are the kernel without a mask.
+  EXPECT_EQ(cuda::kernelName(cuda::SelectVariant{"sm_90a", DType::BF16, 128}),
+            "lfc_select_sm90a_bf16_d128");
+  EXPECT_EQ(
+      cuda::kernelName(cuda::SelectVariant{"sm_90a", DType::BF16, 128, "all"}),
+      "lfc_select_sm90a_bf16_d128");
+  EXPECT_EQ(
+      cuda::entrySource(cuda::SelectVariant{"sm_90a", DType::BF16, 128, "all"}),
+      cuda::entrySource(cuda::SelectVariant{"sm_90a", DType::BF16, 128}));
+  const cuda::SelectVariant s{"sm_90a", DType::F16, 64, "window_frames(6)"};
+  EXPECT_EQ(cuda::kernelName(s),
+            "lfc_select_sm90a_fp16_d64_static_window_frames6");
+  const std::string ssrc = cuda::entrySource(s);
+  EXPECT_NE(ssrc.find("using Mask = lfc::mask::WindowFrames<6>;"),
+            std::string::npos)
+      << ssrc;
+  EXPECT_NE(ssrc.find("lfc::selectBlocks<lfc::F16, 256, /*max_dim=*/64, "
+                      "Mask>(p);"),
+            std::string::npos)
+      << ssrc;
+}
+
+TEST(KernelNames, RejectsBadStaticMasks) {
+  // Not canonical: the parser's error, with its column.
+  try {
+    cuda::staticMaskTag("union(sink(1))");
+    FAIL();
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("static mask 'union(sink(1))'"),
+              std::string::npos)
+        << e.what();
+  }
+  cuda::AttnVariant v = cuda::chooseAttnVariant("sm_80", DType::BF16, 128, 128,
+                                                128, false, 163 * 1024);
+  v.staticMask = "current";
+  // No tokens per frame.
+  EXPECT_THROW(cuda::kernelName(v), Error);
+  v.tokensPerFrame = 1560;
+  v.dense = true;
+  EXPECT_THROW(cuda::kernelName(v), Error);
 }
 
 TEST(KernelNames, RejectsUnsupportedShapesWithReason) {

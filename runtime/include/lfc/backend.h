@@ -13,6 +13,10 @@
 
 namespace lfc {
 
+class StaticMask;
+class BoundPlan;
+struct Plan;
+
 /// Static structure of one chunk's selection, as resolved by the compiler (plan
 /// manifest).
 struct ChunkSelection {
@@ -26,6 +30,8 @@ struct ChunkSelection {
   int blockK = 128;
   int keptKeyBlocks = 0; ///< budget K per query block
   bool dense = false;    ///< every block kept; no selection runs
+  /// The static part of the mask (docs/static-masks.md); null: every block.
+  std::shared_ptr<const StaticMask> staticMask;
 
   int64_t queryTokens() const {
     return int64_t(framesPerChunk) * tokensPerFrame;
@@ -91,6 +97,14 @@ public:
 
   /// Waits for all queued work (no-op on the CPU).
   virtual void synchronize() {}
+
+  /// `bytes` of zeroed memory this backend's kernels can use (host memory on
+  /// the CPU, device memory for CUDA), freed with the last reference.
+  virtual std::shared_ptr<void> allocate(size_t bytes);
+  /// The kernels of `plan` ready to run here (lfc/executor.h). The default runs
+  /// every chunk through select() and attention() with the plan's
+  /// ChunkSelection; the CUDA backend launches the plan's own kernels.
+  virtual std::unique_ptr<BoundPlan> bind(const Plan &plan);
 };
 
 /// Thrown for invalid arguments, plans, compile or launch failures; what()

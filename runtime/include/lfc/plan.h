@@ -13,7 +13,7 @@
 namespace lfc {
 
 /// The manifest format this runtime reads (plan.toml `format_version`).
-inline constexpr int kPlanFormatVersion = 1;
+inline constexpr int kPlanFormatVersion = 2;
 
 struct PlanGeometry {
   int layers = 0;
@@ -35,7 +35,11 @@ struct PlanGeometry {
 struct PlanChunk {
   int index = 0;
   double sparsity = 0;
+  /// selection.staticMask is always set (StaticMask() for `all`).
   ChunkSelection selection;
+  /// `refresh = "every_pass"` (true) or `"per_chunk"`: select in the chunk's
+  /// first pass only and reuse the kept blocks in its other passes.
+  bool selectEveryPass = true;
 };
 
 /// How to launch one entry point. Grid dimensions are symbols resolved at
@@ -50,6 +54,17 @@ struct LaunchContract {
       0;         ///< dynamic shared memory (a bound over every chunk served)
   int tileQ = 0; ///< query rows per CTA (0 when no grid dim uses query_tiles)
   std::string params; ///< name of the params struct the kernel takes by value
+                      ///< ("LfcAttnParams,LfcAttnTmaParams": two)
+};
+
+/// What an attention entry instantiates (role "attention" only): the template
+/// family and its tiles, so the runtime launches it as it was compiled.
+struct AttentionVariant {
+  std::string kernel; ///< "mma", "wgmma", "wgmma_mbar" or "tma"
+  std::string mask;   ///< "dense", "list" or "static"
+  int tileK = 0;
+  int warps = 0;  ///< consumer warps (tma: plus a producer warpgroup)
+  int stages = 0; ///< tma only: K and V stages
 };
 
 struct PlanEntry {
@@ -58,6 +73,7 @@ struct PlanEntry {
   /// "attention"
   std::string role;
   LaunchContract launch;
+  AttentionVariant attention; ///< role "attention" only
 };
 
 struct PlanKernel {
@@ -67,6 +83,12 @@ struct PlanKernel {
   std::vector<int>
       chunks; ///< 1-based chunk indices it serves; empty: every chunk
   std::vector<std::string> options; ///< extra NVRTC options (after the plan's)
+  /// Archs it is compiled for (e.g. {"sm_90a"}); empty: every arch that no
+  /// arch-specific kernel of the same role and chunk serves.
+  std::vector<std::string> archs;
+  /// Canonical static mask compiled into it (docs/static-masks.md); every
+  /// chunk it serves has the same.
+  std::string staticMask = "all";
   std::vector<PlanEntry> entries;
   std::string source; ///< the loaded, hash-checked source text
 };
@@ -80,6 +102,7 @@ struct Plan {
   std::string dir; ///< absolute plan directory
   int formatVersion = 0;
   std::string name;
+  std::string source; ///< [plan] source: the policy it was compiled from
   PlanGeometry geometry;
   std::vector<PlanChunk> chunks; ///< chunks[i].index == i + 1
   std::vector<PlanHeader> headers;
@@ -93,9 +116,11 @@ struct Plan {
   /// in).
   JitRequest jitRequest(const PlanKernel &kernel,
                         const std::string &arch) const;
-  /// The kernel with an entry of `role` serving 1-based chunk `chunkIndex`, or
-  /// nullptr.
+  /// The kernel with an entry of `role` serving 1-based chunk `chunkIndex` on
+  /// `arch`, or nullptr: one that lists `arch` in its archs, else one with no
+  /// archs. `arch` "" matches only kernels with no archs.
   const PlanKernel *findKernel(const std::string &role, int chunkIndex,
+                               const std::string &arch,
                                const PlanEntry **entry = nullptr) const;
 };
 

@@ -1,8 +1,11 @@
 // CPU hierarchical selection vs a brute-force oracle written straight from
-// docs/selection-semantics.md, plus structured cases with hand-derived answers.
+// docs/selection-semantics.md and docs/static-masks.md, plus structured cases
+// with hand-derived answers.
+#include "StaticMaskOracle.h"
 #include "TestUtil.h"
 
 #include "lfc/runtime.h"
+#include "lfc/static_mask.h"
 
 #include <gtest/gtest.h>
 
@@ -14,6 +17,7 @@ namespace {
 
 using lfc::ChunkSelection;
 using lfc::DType;
+using lfc::StaticMask;
 using lfc::test::HostKept;
 using lfc::test::HostTensor;
 
@@ -50,9 +54,20 @@ std::vector<int> topByScore(std::vector<int> ids,
   return ids;
 }
 
-std::vector<int32_t> oracleKept(const ChunkSelection &sel, const HostTensor &q,
-                                const HostTensor &k, int64_t b, int64_t h,
-                                int64_t i) {
+// The static mask's eligibility [query block][key block] from the token-level
+// oracle (every block when the selection has no mask).
+std::vector<std::vector<char>> staticEligibility(const ChunkSelection &sel) {
+  if (sel.staticMask)
+    return lfc::test::oracleEligibility(*sel.staticMask, sel);
+  return std::vector<std::vector<char>>(
+      size_t(sel.queryBlocks()), std::vector<char>(size_t(sel.keyBlocks()), 1));
+}
+
+// `staticOk`: staticEligibility(sel).
+std::vector<int32_t>
+oracleKept(const ChunkSelection &sel, const HostTensor &q, const HostTensor &k,
+           int64_t b, int64_t h, int64_t i,
+           const std::vector<std::vector<char>> &staticOk) {
   const int64_t T = sel.tokensPerFrame, Lk = sel.keyTokens(),
                 Lq = sel.queryTokens();
   const int64_t nkb = sel.keyBlocks(), nf = sel.visibleFrames;
@@ -95,7 +110,8 @@ std::vector<int32_t> oracleKept(const ChunkSelection &sel, const HostTensor &q,
     for (int64_t t = j * sel.blockK; t < std::min(Lk, (j + 1) * sel.blockK);
          ++t)
       ok = ok || eligibleFrame[size_t(t / T)];
-    if (!ok)
+    // docs/static-masks.md: eligible = frame stage AND static mask.
+    if (!ok || !staticOk[size_t(i)][size_t(j)])
       continue;
     eligible.push_back(int(j));
     score[size_t(j)] = dotFma(qm, meanRows(k, b, h, j * sel.blockK,
@@ -112,6 +128,7 @@ struct SelCase {
   int T, F, visible, sink, nearF, topK, blockQ, blockK, kept, dim, heads, batch;
   DType dtype;
   bool bhsd;
+  const char *mask = nullptr; ///< static mask text; nullptr: none
 };
 
 // gtest prints the case name instead of the struct's bytes.
@@ -128,15 +145,19 @@ ChunkSelection makeSel(const SelCase &c) {
   s.blockQ = c.blockQ;
   s.blockK = c.blockK;
   s.keptKeyBlocks = c.kept;
+  if (c.mask)
+    s.staticMask =
+        std::make_shared<const StaticMask>(StaticMask::parse(c.mask));
   return s;
 }
 
 void expectMatchesOracle(const ChunkSelection &sel, const HostTensor &q,
                          const HostTensor &k, const HostKept &kept) {
+  const auto staticOk = staticEligibility(sel);
   for (int64_t b = 0; b < q.view.batch; ++b)
     for (int64_t h = 0; h < q.view.heads; ++h)
       for (int64_t i = 0; i < sel.queryBlocks(); ++i)
-        ASSERT_EQ(kept.row(b, h, i), oracleKept(sel, q, k, b, h, i))
+        ASSERT_EQ(kept.row(b, h, i), oracleKept(sel, q, k, b, h, i, staticOk))
             << "b " << b << " h " << h << " query block " << i;
 }
 
@@ -172,20 +193,42 @@ TEST_P(SelectionVsOracle, RandomInputs) {
 // T, F, visible, sink, near, topK, Bq, Bk, kept, dim, heads, batch
 INSTANTIATE_TEST_SUITE_P(
     Cases, SelectionVsOracle,
-    ::testing::Values(SelCase{"ragged64", 100, 2, 8, 1, 2, 4, 64, 32, 9, 64, 2,
-                              2, DType::BF16, false},
-                      SelCase{"videoGeometry", 1560, 3, 12, 1, 2, 6, 128, 128,
-                              18, 64, 2, 1, DType::BF16, false},
-                      SelCase{"noFrameStage", 100, 2, 8, 1, 2, 0, 64, 64, 5, 64,
-                              1, 2, DType::F16, true},
-                      SelCase{"pastFitsTopK", 96, 1, 5, 1, 1, 6, 32, 64, 3, 128,
-                              2, 1, DType::BF16, true},
-                      SelCase{"noPast", 130, 2, 2, 1, 2, 6, 64, 64, 2, 64, 1, 1,
-                              DType::F16, false},
-                      SelCase{"budgetExceedsEligible", 64, 1, 12, 1, 1, 3, 16,
-                              64, 10, 64, 1, 1, DType::BF16, false},
-                      SelCase{"noMiddleKept", 80, 1, 9, 2, 3, 4, 64, 16, 12, 64,
-                              1, 1, DType::BF16, false}),
+    ::testing::Values(
+        SelCase{"ragged64", 100, 2, 8, 1, 2, 4, 64, 32, 9, 64, 2, 2,
+                DType::BF16, false},
+        SelCase{"videoGeometry", 1560, 3, 12, 1, 2, 6, 128, 128, 18, 64, 2, 1,
+                DType::BF16, false},
+        SelCase{"noFrameStage", 100, 2, 8, 1, 2, 0, 64, 64, 5, 64, 1, 2,
+                DType::F16, true},
+        SelCase{"pastFitsTopK", 96, 1, 5, 1, 1, 6, 32, 64, 3, 128, 2, 1,
+                DType::BF16, true},
+        SelCase{"noPast", 130, 2, 2, 1, 2, 6, 64, 64, 2, 64, 1, 1, DType::F16,
+                false},
+        SelCase{"budgetExceedsEligible", 64, 1, 12, 1, 1, 3, 16, 64, 10, 64, 1,
+                1, DType::BF16, false},
+        SelCase{"noMiddleKept", 80, 1, 9, 2, 3, 4, 64, 16, 12, 64, 1, 1,
+                DType::BF16, false},
+        // Static masks (docs/static-masks.md). Static-only
+        // chunks: no frame stage, the budget is every key block.
+        SelCase{"staticOnlyRagged", 100, 2, 8, 0, 0, 0, 32, 16, 50, 64, 2, 1,
+                DType::BF16, false, "union(sink(1),current,radial(2,13))"},
+        SelCase{"staticOnlyVideo", 1560, 3, 12, 0, 0, 0, 128, 128, 147, 64, 1,
+                1, DType::BF16, false, "union(sink(1),current,radial(3,156))"},
+        SelCase{"staticOnlyOddFrames", 37, 1, 9, 0, 0, 0, 16, 32, 11, 64, 1, 2,
+                DType::F16, true, "union(window_tokens(50),radial(1,5))"},
+        // A static mask under the block top-k budget.
+        SelCase{"staticRestrictTopK", 37, 1, 12, 0, 0, 0, 16, 16, 6, 64, 2, 1,
+                DType::BF16, false,
+                "restrict(window_tokens(200),union(frames(0,3,7),"
+                "current))"},
+        // A static mask combined with the HSA frame stage.
+        SelCase{"staticWithHsa", 100, 2, 10, 1, 2, 5, 64, 32, 9, 64, 2, 1,
+                DType::BF16, false,
+                "union(sink(1),window_frames(5),radial(1,20))"},
+        SelCase{"staticWithHsaVideo", 1560, 3, 15, 1, 2, 6, 128, 128, 21, 64, 1,
+                1, DType::BF16, false, "union(sink(1),current,radial(3,156))"},
+        SelCase{"staticWithHsaFrames", 64, 1, 12, 1, 1, 4, 32, 64, 7, 64, 1, 1,
+                DType::F16, false, "union(frames(0,2,4,6,8),current)"}),
     [](const auto &info) { return std::string(info.param.name); });
 
 TEST(Selection, SinkFrameWithLargeKeysIsPicked) {
@@ -275,6 +318,60 @@ TEST(Selection, TiesResolveToLowerIndex) {
   HostKept kept(1, 1, 1, 4);
   lfc::createCpuBackend(1)->select(sel, q.view, k.view, nullptr, kept.view);
   EXPECT_EQ(kept.row(0, 0, 0), (std::vector<int32_t>{0, 1, 2, 7}));
+}
+
+TEST(Selection, StaticOnlyChunkKeepsExactlyTheMasksBlocks) {
+  // T = 100, 3 past frames, blocks of 64, no frame stage, budget = every key
+  // block: "current" ([300, 400)) keeps blocks 4 [256, 320), 5 and 6 for every
+  // query block; scores play no part.
+  ChunkSelection sel = makeSel({"", 100, 1, 4, 0, 0, 0, 64, 64, 7, 64, 1, 1,
+                                DType::BF16, false, "current"});
+  ASSERT_EQ(sel.keyBlocks(), 7);
+  std::mt19937 rng(12);
+  HostTensor q(DType::BF16, 1, sel.queryTokens(), 1, 64);
+  HostTensor k(DType::BF16, 1, sel.keyTokens(), 1, 64);
+  q.fillNormal(rng);
+  k.fillNormal(rng);
+  HostKept kept(1, 1, sel.queryBlocks(), 7);
+  lfc::createCpuBackend(2)->select(sel, q.view, k.view, nullptr, kept.view);
+  for (int64_t i = 0; i < sel.queryBlocks(); ++i)
+    EXPECT_EQ(kept.row(0, 0, i), (std::vector<int32_t>{4, 5, 6}))
+        << "query block " << i;
+}
+
+TEST(Selection, StaticMaskRestrictsTheFrameStagesBlocks) {
+  // As TiesResolveToLowerIndex: the frame stage keeps frames 0 1 2 7 8 9
+  // (= blocks). The static mask allows 2, 5 and 9: frame 5 lost the frame
+  // stage, so 2 and 9 remain, under the budget of 4.
+  ChunkSelection sel =
+      makeSel({"", 64, 1, 10, 1, 2, 5, 64, 64, 4, 64, 1, 1, DType::BF16, false,
+               "union(frames(2,5),current)"});
+  std::mt19937 rng(10);
+  HostTensor q(DType::BF16, 1, sel.queryTokens(), 1, 64);
+  HostTensor k(DType::BF16, 1, sel.keyTokens(), 1, 64);
+  q.fillNormal(rng);
+  HostKept kept(1, 1, 1, 4);
+  lfc::createCpuBackend(1)->select(sel, q.view, k.view, nullptr, kept.view);
+  EXPECT_EQ(kept.row(0, 0, 0), (std::vector<int32_t>{2, 9}));
+}
+
+TEST(Selection, DenseChunkWithAStaticMaskIsRejected) {
+  ChunkSelection sel = makeSel({"", 100, 2, 4, 1, 1, 2, 64, 64, 0, 64, 1, 1,
+                                DType::BF16, false, "sink(1)"});
+  sel.dense = true;
+  HostTensor q(DType::BF16, 1, sel.queryTokens(), 1, 64);
+  HostTensor k(DType::BF16, 1, sel.keyTokens(), 1, 64);
+  HostKept kept(1, 1, sel.queryBlocks(), sel.keyBlocks());
+  try {
+    lfc::createCpuBackend(1)->select(sel, q.view, k.view, nullptr, kept.view);
+    ADD_FAILURE() << "no error";
+  } catch (const lfc::Error &e) {
+    EXPECT_NE(std::string(e.what()).find(
+                  "dense (every key block kept) contradicts staticMask "
+                  "'sink(1)'"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Selection, DenseKeepsEveryBlock) {
