@@ -53,8 +53,8 @@ def Lf_PolicyOp : Lf_Op<"policy", [Symbol, IsolatedFromAbove, NoTerminator,
   }];
 }
 
-def Lf_GeometryOp : Lf_Op<"geometry", [HasParent<"PolicyOp">]> {
-  let summary = "model and generation geometry of a policy";
+def Lf_GeometryOp : Lf_Op<"geometry", [ParentOneOf<["PolicyOp", "PlanOp"]>]> {
+  let summary = "model and generation geometry of a policy (or of its plan)";
   let description = [{
     `kv_window_frames = 0` is a global KV cache; `N > 0` is a rolling window of
     `N` frames (it must hold at least one chunk) plus `sink_frames` sink frames.
@@ -392,5 +392,11 @@ def Lf_RestrictOp : Lf_MaskOp<"restrict"> {
   let hasFolder = 1;
   let hasCanonicalizer = 1;
 }
+
+//===----------------------------------------------------------------------===//
+// Kernel level (output of lf-lower-to-kernels)
+//===----------------------------------------------------------------------===//
+
+include "LfKernelOps.td"
 
 #endif // LFC_DIALECT_LFOPS_TD

@@ -13,13 +13,14 @@ namespace mlir::lf {
 
 std::unique_ptr<Pass> createResolveGrowthPass();
 std::unique_ptr<Pass> createSpecializeChunksPass();
+std::unique_ptr<Pass> createLowerToKernelsPass();
 
 #define GEN_PASS_DECL
 #include "compiler/passes/Passes.h.inc"
 
-// Generates registerLfPasses(): registers lf-resolve-growth and
-// lf-specialize-chunks with the global pass registry (lfc-opt, textual
-// pipelines).
+// Generates registerLfPasses(): registers lf-resolve-growth,
+// lf-specialize-chunks and lf-lower-to-kernels with the global pass registry
+// (lfc-opt, textual pipelines).
 #define GEN_PASS_REGISTRATION
 #include "compiler/passes/Passes.h.inc"
 
@@ -34,10 +35,15 @@ SmallVector<double> chunkAwareSparsity(int64_t chunks, int64_t framesPerChunk,
 /// (which must already verify). Diagnostics go to the context's handler.
 LogicalResult runLfPipeline(ModuleOp module);
 
+/// runLfPipeline, then lf-lower-to-kernels: every lf.policy of `module`
+/// becomes an lf.plan ready for the plan printer (compiler/emit/).
+LogicalResult runLfCompilePipeline(ModuleOp module);
+
 } // namespace mlir::lf
 
 namespace lfc {
 using mlir::lf::registerLfPasses;
+using mlir::lf::runLfCompilePipeline;
 using mlir::lf::runLfPipeline;
 } // namespace lfc
 

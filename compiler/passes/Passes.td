@@ -34,4 +34,29 @@ def SpecializeChunks : Pass<"lf-specialize-chunks", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::lf::LfDialect"];
 }
 
+def LowerToKernels : Pass<"lf-lower-to-kernels", "::mlir::ModuleOp"> {
+  let summary = "Rewrite each specialized lf.policy into an lf.plan of kernels";
+  let description = [{
+    Needs lf-resolve-growth and lf-specialize-chunks (and canonicalize) first.
+    Replaces every `lf.policy` by an `lf.plan` that states every decision of
+    the plan artifact (docs/lowering.md, docs/plan-format.md): per chunk the
+    manifest fields (budgets, frame stage, canonical static mask, refresh);
+    per kernel its name, the chunks and archs it serves, its template headers,
+    static mask, attention config and entries with their launch contracts.
+
+    The selected mask must be one of: (a) a static expression (sink, near,
+    current chunk, sliding window, radial, union, restrict), (b) the
+    Hierarchical Sparse Attention union of one `lf.frame_topk`, its sink/near
+    operands and `lf.current_chunk`, or (c) `lf.restrict` of (b) and a static
+    expression; each optionally under one `lf.block_topk`. Anything else is an
+    error at the op's location. Dense chunks get dense attention kernels,
+    chunks that select (a frame stage, or fewer kept than key blocks) a select
+    kernel and kept-list attention kernels, other chunks static-mask attention
+    kernels; each attention kernel comes as an sm_90a kernel and a portable one,
+    with the tiles lfc::cuda::chooseAttnVariant picks.
+  }];
+  let constructor = "::mlir::lf::createLowerToKernelsPass()";
+  let dependentDialects = ["::mlir::lf::LfDialect"];
+}
+
 #endif // LFC_COMPILER_PASSES_PASSES_TD

@@ -1,4 +1,4 @@
-//===- Pipeline.cpp - the standard lf pipeline ------------------------===//
+//===- Pipeline.cpp - the standard lf pipelines -----------------------===//
 
 #include "compiler/passes/Passes.h"
 
@@ -12,5 +12,14 @@ LogicalResult mlir::lf::runLfPipeline(ModuleOp module) {
   pm.addPass(createResolveGrowthPass());
   pm.addPass(createSpecializeChunksPass());
   pm.addPass(createCanonicalizerPass());
+  return pm.run(module);
+}
+
+LogicalResult mlir::lf::runLfCompilePipeline(ModuleOp module) {
+  PassManager pm(module->getContext(), ModuleOp::getOperationName());
+  pm.addPass(createResolveGrowthPass());
+  pm.addPass(createSpecializeChunksPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createLowerToKernelsPass());
   return pm.run(module);
 }

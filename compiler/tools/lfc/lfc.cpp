@@ -3,6 +3,7 @@
 // runtime ones.
 #include "runtime/cli/Commands.h"
 #ifdef LFC_HAVE_COMPILER
+#include "compiler/compile/Commands.h"
 #include "compiler/explain/Commands.h"
 #endif
 
@@ -22,6 +23,9 @@ const Subcommand kSubcommands[] = {
 #ifdef LFC_HAVE_COMPILER
     {"explain", "print what a policy does per chunk (budgets, density, FLOPs)",
      lfc::cli::runExplain},
+    {"compile",
+     "compile a policy into a plan directory (manifest + CUDA kernel sources)",
+     lfc::cli::runCompile},
 #endif
     {"jit",
      "compile a plan's kernels with NVRTC ahead of time and fill the cache",
