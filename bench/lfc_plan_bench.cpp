@@ -27,7 +27,7 @@ namespace {
   std::fprintf(stderr,
                "lfc_plan_bench: %s\nusage: lfc_plan_bench PLAN_DIR... "
                "[--chunk N (default: the last)] [--reps N (>= 20, default "
-               "30)]\n",
+               "30)] [--no-split (no tail split of the TMA kernel)]\n",
                why.c_str());
   std::exit(2);
 }
@@ -97,6 +97,7 @@ double relL2(const std::vector<float> &a, const std::vector<float> &b) {
 int main(int argc, char **argv) try {
   std::vector<std::string> plans;
   int chunkArg = 0, reps = 30;
+  bool noSplit = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&] {
@@ -108,6 +109,8 @@ int main(int argc, char **argv) try {
       chunkArg = value();
     else if (a == "--reps")
       reps = value();
+    else if (a == "--no-split")
+      noSplit = true;
     else if (a == "-h" || a == "--help")
       usage("help");
     else if (!a.empty() && a[0] == '-')
@@ -124,6 +127,8 @@ int main(int argc, char **argv) try {
     throw Error("no CUDA backend: " + why);
   auto backend = createCudaBackend();
   auto &gpu = static_cast<cuda::CudaBackend &>(*backend);
+  if (noSplit)
+    gpu.setTailSplitSms(-1);
 
   std::printf("| plan | chunk | keys | kept blocks / query block | plan "
               "kernels | selection ms | attention ms | same mask as a kept "

@@ -121,6 +121,8 @@ template <class C, MaskMode kMode = C::kMask> struct KeyTiles {
     else
       return t * C::kTileK;
   }
+  /// The first key row as the softmax's lk mask needs it (see Static).
+  __device__ __forceinline__ int maskStart(int t) const { return start(t); }
 };
 
 /// Static mask: the tiles of the key blocks C::Mask makes eligible for the
@@ -156,6 +158,7 @@ template <class C> struct KeyTiles<C, MaskMode::Static> {
   // (above j).
   mutable int n = -1, j = -1, winBase = -32;
   mutable unsigned winBits = 0;
+  int lastBlock = 0; ///< the highest eligible key block
 
   KeyTiles() = default;
   __device__ __forceinline__ KeyTiles(const LfcAttnParams &p, int, int, int q0,
@@ -165,13 +168,30 @@ template <class C> struct KeyTiles<C, MaskMode::Static> {
         warpWide(warpWide_) {
     int eligible = 0;
     if (warpWide) {
-      for (int base = 0; base < keyBlocks(); base += 32)
-        eligible += __popc(window(base));
+      for (int base = 0; base < keyBlocks(); base += 32) {
+        const unsigned bits = window(base);
+        eligible += __popc(bits);
+        if (bits)
+          lastBlock = base + 31 - __clz(bits);
+      }
     } else {
       for (int k = 0; k < keyBlocks(); ++k)
-        eligible += Mask::overlaps(query, k);
+        if (Mask::overlaps(query, k)) {
+          ++eligible;
+          lastBlock = k;
+        }
     }
     count = eligible * C::kTilesPerBlock;
+  }
+
+  /// What the softmax needs of tile t's first key row: exact for the tiles
+  /// of the last eligible block, which alone may reach past lk; 0 (no key
+  /// past lk) for the others, so a consumer that does not load tiles never
+  /// walks the mask.
+  __device__ __forceinline__ int maskStart(int t) const {
+    return t >= count - C::kTilesPerBlock
+               ? lastBlock * C::kBlockK + (t % C::kTilesPerBlock) * C::kTileK
+               : 0;
   }
 
   /// First key row of tile t.

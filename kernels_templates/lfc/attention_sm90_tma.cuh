@@ -143,6 +143,10 @@ blockSparseAttentionSm90Tma(const LfcAttnParams &p,
   auto tileStart = [&](const Unit &u, int t) {
     return u.tiles.start(u.firstTile + t);
   };
+  // The consumers need a tile's first key row only for the mask past lk.
+  auto maskStart = [&](const Unit &u, int t) {
+    return u.tiles.maskStart(u.firstTile + t);
+  };
   const int units = maps.wholeItems + 2 * maps.splitItems;
 
   if (threadIdx.x == 0) {
@@ -169,22 +173,35 @@ blockSparseAttentionSm90Tma(const LfcAttnParams &p,
     // Producer: one thread issues every copy; the warpgroup gives its
     // registers to the consumers.
     asm volatile("setmaxnreg.dec.sync.aligned.u32 24;" ::: "memory");
-    if (warp == 0 && lane == 0) {
-      sm90::prefetchTmaMap(&maps.q);
-      sm90::prefetchTmaMap(&maps.k);
-      sm90::prefetchTmaMap(&maps.v);
+    // A static mask's tiles are counted and walked by the whole producer warp
+    // (one mask evaluation per lane per 32 key blocks); a single thread
+    // walking every key block serially delayed the copies measurably. Lane 0
+    // issues every copy either way.
+    constexpr bool kWarpProducer = C::kMask == MaskMode::Static;
+    if (warp == 0 && (kWarpProducer || lane == 0)) {
+      const bool issuer = !kWarpProducer || lane == 0;
+      if (issuer) {
+        sm90::prefetchTmaMap(&maps.q);
+        sm90::prefetchTmaMap(&maps.k);
+        sm90::prefetchTmaMap(&maps.v);
+      }
       int g = 0; // tiles issued so far
       int n = 0; // units so far
       for (int unit = blockIdx.x; unit < units; unit += gridDim.x, ++n) {
-        const Unit u = unitAt(unit, /*warpWide=*/false);
+        const Unit u = unitAt(unit, /*warpWide=*/kWarpProducer);
         auto loadQ = [&] {
           if (n > 0)
             sm90::mbarWait(qEmpty, (n - 1) & 1);
-          sm90::mbarArriveExpectTx(qFull, kQBytes);
+          // Lanes leave a wait together: none may fall two phases behind.
+          if (kWarpProducer)
+            __syncwarp();
+          if (issuer) {
+            sm90::mbarArriveExpectTx(qFull, kQBytes);
 #pragma unroll
-          for (int cb = 0; cb < D / 64; ++cb)
-            sm90::tmaLoad(sQ + cb * TQ * 128, &maps.q, cb * 64, u.q0, u.h, u.b,
-                          qFull);
+            for (int cb = 0; cb < D / 64; ++cb)
+              sm90::tmaLoad(sQ + cb * TQ * 128, &maps.q, cb * 64, u.q0, u.h,
+                            u.b, qFull);
+          }
         };
         // The first tiles go out before the Q tile, which waits for the
         // previous unit's output to leave it: they load during that epilogue.
@@ -197,18 +214,26 @@ blockSparseAttentionSm90Tma(const LfcAttnParams &p,
           // K before V: QK^T of tile t starts as soon as its K lands.
           if (use > 0)
             sm90::mbarWait(kEmpty(s), (use - 1) & 1);
-          sm90::mbarArriveExpectTx(kFull(s), kKVBytes);
+          if (kWarpProducer)
+            __syncwarp();
+          if (issuer) {
+            sm90::mbarArriveExpectTx(kFull(s), kKVBytes);
 #pragma unroll
-          for (int cb = 0; cb < D / 64; ++cb)
-            sm90::tmaLoad(sK0 + s * kKVBytes + cb * TK * 128, &maps.k, cb * 64,
-                          k0, u.h, u.b, kFull(s));
+            for (int cb = 0; cb < D / 64; ++cb)
+              sm90::tmaLoad(sK0 + s * kKVBytes + cb * TK * 128, &maps.k,
+                            cb * 64, k0, u.h, u.b, kFull(s));
+          }
           if (use > 0)
             sm90::mbarWait(vEmpty(s), (use - 1) & 1);
-          sm90::mbarArriveExpectTx(vFull(s), kKVBytes);
+          if (kWarpProducer)
+            __syncwarp();
+          if (issuer) {
+            sm90::mbarArriveExpectTx(vFull(s), kKVBytes);
 #pragma unroll
-          for (int cb = 0; cb < D / 64; ++cb)
-            sm90::tmaLoad(sV0 + s * kKVBytes + cb * TK * 128, &maps.v, cb * 64,
-                          k0, u.h, u.b, vFull(s));
+            for (int cb = 0; cb < D / 64; ++cb)
+              sm90::tmaLoad(sV0 + s * kKVBytes + cb * TK * 128, &maps.v,
+                            cb * 64, k0, u.h, u.b, vFull(s));
+          }
           if (t + 1 == early)
             loadQ();
         }
@@ -306,14 +331,14 @@ blockSparseAttentionSm90Tma(const LfcAttnParams &p,
       issueQK(g);
       if (!(cw == 1 && numTiles == 1))
         sm90::namedArrive(schedOther, kSchedThreads);
-      const int k00 = tileStart(u, 0);
+      const int k00 = maskStart(u, 0);
       sm90::waitGroup<0>();
       sm90::fenceRegs(s);
       release(kEmpty(g % kStages));
       softmax(k00);
       pack();
       for (int t = 1; t < numTiles; ++t) {
-        const int k0 = tileStart(u, t);
+        const int k0 = maskStart(u, t);
         sm90::namedSync(schedMine, kSchedThreads);
         issueQK(g + t);
         issuePV(g + t - 1);

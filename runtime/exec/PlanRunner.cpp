@@ -106,7 +106,9 @@ PlanRunner::PlanRunner(Backend &backend, const Plan &plan, int64_t batch)
   }
   for (int l = 0; l < g.layers; ++l) {
     auto layer = std::make_unique<Layer>();
-    if (blockK && oneBlockK)
+    // With a rolling window the logical KV sequence shifts when the window
+    // rolls, so sums over its committed prefix go stale: pool from scratch.
+    if (blockK && oneBlockK && g.kvWindowFrames == 0)
       layer->pooled = backend.createPooledKeys(
           batch, g.heads, g.headDim, maxTokens, blockK, g.tokensPerFrame);
     if (maxKept > 0) {
