@@ -2,6 +2,7 @@
 // attention timed with CUDA events, plus cold/warm plan-load times; exports
 // tensors and kept lists so bench/peers.py can run cuDNN SDPA and FlexAttention
 // on the identical problem.
+#include "bench/BenchUtil.h"
 #include "lfc/half.h"
 #include "lfc/jit.h"
 #include "runtime/cuda/CudaBackend.h"
@@ -24,6 +25,7 @@
 namespace {
 
 using namespace lfc;
+using lfc::bench::medianMs;
 using lfc::cuda::DeviceBuffer;
 
 struct Options {
@@ -96,29 +98,6 @@ Options parse(int argc, char **argv) {
   if (o.reps < 20)
     usage("--reps must be at least 20 (the median needs them)");
   return o;
-}
-
-/// Median of `reps` CUDA-event timings of `fn` after 3 warm-up runs, in ms.
-double medianMs(int reps, const std::function<void()> &fn) {
-  const auto &api = cuda::driver();
-  CUevent start, stop;
-  cuda::check(api.cuEventCreate(&start, CU_EVENT_DEFAULT), "cuEventCreate");
-  cuda::check(api.cuEventCreate(&stop, CU_EVENT_DEFAULT), "cuEventCreate");
-  for (int i = 0; i < 3; ++i)
-    fn();
-  std::vector<float> ms(static_cast<size_t>(reps));
-  for (float &m : ms) {
-    cuda::check(api.cuEventRecord(start, nullptr), "cuEventRecord");
-    fn();
-    cuda::check(api.cuEventRecord(stop, nullptr), "cuEventRecord");
-    cuda::check(api.cuEventSynchronize(stop), "cuEventSynchronize");
-    cuda::check(api.cuEventElapsedTime_v2(&m, start, stop),
-                "cuEventElapsedTime_v2");
-  }
-  api.cuEventDestroy_v2(start);
-  api.cuEventDestroy_v2(stop);
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
 }
 
 void writeFile(const std::string &path, const void *data, size_t bytes) {

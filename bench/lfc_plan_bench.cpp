@@ -4,6 +4,7 @@
 // list kernel of the same family. Prints one Markdown table row per plan.
 //
 //   lfc_plan_bench PLAN_DIR... [--chunk N] [--reps N]
+#include "bench/BenchUtil.h"
 #include "lfc/cuda_backend.h"
 #include "lfc/executor.h"
 #include "lfc/half.h"
@@ -20,6 +21,7 @@
 #include <vector>
 
 using namespace lfc;
+using lfc::bench::medianMs;
 
 namespace {
 
@@ -30,28 +32,6 @@ namespace {
                "30)] [--no-split (no tail split of the TMA kernel)]\n",
                why.c_str());
   std::exit(2);
-}
-
-double medianMs(int reps, const std::function<void()> &fn) {
-  const auto &api = cuda::driver();
-  CUevent start, stop;
-  cuda::check(api.cuEventCreate(&start, CU_EVENT_DEFAULT), "cuEventCreate");
-  cuda::check(api.cuEventCreate(&stop, CU_EVENT_DEFAULT), "cuEventCreate");
-  for (int i = 0; i < 3; ++i)
-    fn();
-  std::vector<float> ms(static_cast<size_t>(reps));
-  for (float &m : ms) {
-    cuda::check(api.cuEventRecord(start, nullptr), "cuEventRecord");
-    fn();
-    cuda::check(api.cuEventRecord(stop, nullptr), "cuEventRecord");
-    cuda::check(api.cuEventSynchronize(stop), "cuEventSynchronize");
-    cuda::check(api.cuEventElapsedTime_v2(&m, start, stop),
-                "cuEventElapsedTime_v2");
-  }
-  api.cuEventDestroy_v2(start);
-  api.cuEventDestroy_v2(stop);
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
 }
 
 /// A device tensor [1, S, H, D] (BSHD) of noise with a louder first frame.
@@ -73,8 +53,8 @@ struct DeviceTensor {
     view = Tensor4{buf.get(), t, Device::Cuda, 1, S, H, D, S * H * D, H * D, D};
   }
   std::vector<float> download() const {
-    std::vector<uint16_t> h(size_t(view.batch * view.tokens * view.heads *
-                                   view.dim));
+    std::vector<uint16_t> h(
+        size_t(view.batch * view.tokens * view.heads * view.dim));
     buf.download(h.data(), h.size() * 2);
     std::vector<float> f(h.size());
     for (size_t i = 0; i < h.size(); ++i)
@@ -164,9 +144,8 @@ int main(int argc, char **argv) try {
                     sel.dense ? nkb : sel.keptKeyBlocks};
     double selectMs = 0, keptSum = 0;
     if (bound->selects(chunk))
-      selectMs = medianMs(reps, [&] {
-        bound->select(chunk, q.view, k.view, nullptr, kept);
-      });
+      selectMs = medianMs(
+          reps, [&] { bound->select(chunk, q.view, k.view, nullptr, kept); });
     const KeptBlocks *planKept = bound->selects(chunk) ? &kept : nullptr;
     const double attnMs = medianMs(reps, [&] {
       bound->attention(chunk, q.view, k.view, v.view, planKept, oPlan.view);

@@ -306,10 +306,10 @@ void CudaBackend::select(const ChunkSelection &sel, const Tensor4 &q,
   if (sel.staticMask && !sel.staticMask->isAll())
     sv.staticMask = sel.staticMask->text();
   const std::string name = kernelName(sv), symbol = entrySymbol(name);
-  const LoadedKernel &m = load(
-      name, entrySource(sv),
-      {symbol + "_commit", symbol + "_pool", symbol + "_select"},
-      selectSharedLimit());
+  const LoadedKernel &m =
+      load(name, entrySource(sv),
+           {symbol + "_commit", symbol + "_pool", symbol + "_select"},
+           selectSharedLimit());
   launchSelect(name, m.functions.at(symbol + "_pool"),
                m.functions.at(symbol + "_select"), sel, q, k, pooled, kept);
 }
@@ -436,9 +436,8 @@ void CudaBackend::launchSelect(const std::string &name, CUfunction poolFn,
   sp.keptIdx = kept.idx;
   sp.keptCnt = kept.cnt;
   sp.maxKept = int(kept.maxKept);
-  launch(selectFn, name + "_select", unsigned(nqb),
-         unsigned(heads), unsigned(batch), kSelectThreads,
-         unsigned(selectShared), &sp);
+  launch(selectFn, name + "_select", unsigned(nqb), unsigned(heads),
+         unsigned(batch), kSelectThreads, unsigned(selectShared), &sp);
 }
 
 void CudaBackend::attention(const ChunkSelection &sel, const Tensor4 &q,
@@ -513,9 +512,8 @@ void CudaBackend::launchAttention(const AttnVariant &var, CUfunction fn,
   p.maxKept = kept ? int(kept->maxKept) : 0;
   const int64_t queryTiles = (lq + var.tileQ - 1) / var.tileQ;
   if (!var.tma) {
-    launch(fn, name, unsigned(queryTiles), unsigned(heads),
-           unsigned(batch), unsigned(var.threads()),
-           unsigned(var.sharedBytes()), &p);
+    launch(fn, name, unsigned(queryTiles), unsigned(heads), unsigned(batch),
+           unsigned(var.threads()), unsigned(var.sharedBytes()), &p);
     return;
   }
   LfcAttnTmaParams tp{};
@@ -554,8 +552,8 @@ void CudaBackend::launchAttention(const AttnVariant &var, CUfunction fn,
   // the next unit's first tiles during the current one's epilogue.
   const int64_t units = items + split;
   const int64_t grid = persistentTma_ ? std::min<int64_t>(units, sms) : units;
-  launch(fn, name, unsigned(grid), 1, 1,
-         unsigned(var.threads()), unsigned(var.sharedBytes()), &p, &tp);
+  launch(fn, name, unsigned(grid), 1, 1, unsigned(var.threads()),
+         unsigned(var.sharedBytes()), &p, &tp);
 }
 
 } // namespace lfc::cuda

@@ -47,10 +47,10 @@ public:
 
   /// The selection launches (pooling, then select) with the given functions;
   /// `name` prefixes every error. select() passes its built-in kernel's.
-  void launchSelect(const std::string &name, CUfunction pool,
-                    CUfunction select, const ChunkSelection &sel,
-                    const Tensor4 &q, const Tensor4 &k,
-                    const PooledKeyCache *pooled, KeptBlocks &kept);
+  void launchSelect(const std::string &name, CUfunction pool, CUfunction select,
+                    const ChunkSelection &sel, const Tensor4 &q,
+                    const Tensor4 &k, const PooledKeyCache *pooled,
+                    KeptBlocks &kept);
   /// The attention launch of variant `var` with function `f`, after every
   /// argument check; attention() passes its built-in kernel's.
   void launchAttention(const AttnVariant &var, CUfunction f,
@@ -60,8 +60,7 @@ public:
   /// Compiles (or loads from the JIT cache) and loads one kernel of a plan,
   /// memoized by plan kernel name and source hash; every entry gets
   /// `sharedBytes` of dynamic shared memory.
-  const LoadedKernel &loadPlanKernel(const Plan &plan,
-                                     const PlanKernel &kernel,
+  const LoadedKernel &loadPlanKernel(const Plan &plan, const PlanKernel &kernel,
                                      int sharedBytes);
 
   /// The arch kernels are compiled for ("sm_90a" on Hopper).
@@ -98,7 +97,6 @@ public:
   int selectSharedLimit() const;
 
 private:
-
   const DeviceInfo &device_;
   std::string arch_;
   std::map<std::string, LoadedKernel> modules_;

@@ -33,9 +33,8 @@ AttnVariant variantOf(const Plan &plan, const PlanChunk &chunk,
     v.staticMask = kernel.staticMask;
     v.tokensPerFrame = plan.geometry.tokensPerFrame;
   }
-  const std::string where =
-      plan.dir + "/plan.toml: kernel '" + kernel.name + "' entry '" +
-      entry.symbol + "'";
+  const std::string where = plan.dir + "/plan.toml: kernel '" + kernel.name +
+                            "' entry '" + entry.symbol + "'";
   if (v.threads() != entry.launch.block[0])
     throw Error(where + ": block [" + std::to_string(entry.launch.block[0]) +
                 ", 1, 1] but a " + a.kernel + " kernel with " +
@@ -66,19 +65,21 @@ public:
                     " (recompile the policy with lfc compile)");
       ck.var = variantOf(plan, chunk, *attn, *entry, arch);
       ck.attnName = attn->name;
-      const LoadedKernel &am = backend.loadPlanKernel(
-          plan, *attn, int(entry->launch.sharedBytes));
+      const LoadedKernel &am =
+          backend.loadPlanKernel(plan, *attn, int(entry->launch.sharedBytes));
       ck.attn = am.functions.at(entry->symbol);
       if (chunk.selection.dense != ck.var.dense)
         throw Error(plan.dir + "/plan.toml: kernel '" + attn->name +
                     "' has mask '" + entry->attention.mask + "' but chunk " +
                     std::to_string(chunk.index) + " is " +
                     (chunk.selection.dense ? "dense" : "not dense"));
-      if (const PlanKernel *sel = plan.findKernel("select", chunk.index, arch)) {
+      if (const PlanKernel *sel =
+              plan.findKernel("select", chunk.index, arch)) {
         if (ck.var.staticMask.size())
           throw Error(plan.dir + "/plan.toml: chunk " +
-                      std::to_string(chunk.index) + " has both a select kernel ('" +
-                      sel->name + "') and a static-mask attention kernel");
+                      std::to_string(chunk.index) +
+                      " has both a select kernel ('" + sel->name +
+                      "') and a static-mask attention kernel");
         const PlanEntry *pool = nullptr, *select = nullptr;
         for (const PlanEntry &e : sel->entries) {
           if (e.role == "pool_keys")
@@ -89,8 +90,8 @@ public:
         if (!pool || !select)
           throw Error(plan.dir + "/plan.toml: kernel '" + sel->name +
                       "' needs pool_keys and select entries");
-        const LoadedKernel &sm = backend.loadPlanKernel(
-            plan, *sel, backend.selectSharedLimit());
+        const LoadedKernel &sm =
+            backend.loadPlanKernel(plan, *sel, backend.selectSharedLimit());
         ck.selectName = sel->name;
         ck.pool = sm.functions.at(pool->symbol);
         ck.select = sm.functions.at(select->symbol);
@@ -184,14 +185,14 @@ const LoadedKernel &CudaBackend::loadPlanKernel(const Plan &plan,
     const int64_t shared =
         std::max<int64_t>(entry.launch.sharedBytes, sharedBytes);
     if (shared > 48 * 1024)
-      check(driver().cuFuncSetAttribute(
-                f, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, int(shared)),
-            "cuFuncSetAttribute",
-            entry.symbol + " dynamic shared memory " + std::to_string(shared));
+      check(
+          driver().cuFuncSetAttribute(
+              f, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, int(shared)),
+          "cuFuncSetAttribute",
+          entry.symbol + " dynamic shared memory " + std::to_string(shared));
     k.functions[entry.symbol] = f;
   }
   return modules_.emplace(key, std::move(k)).first->second;
 }
 
 } // namespace lfc::cuda
-

@@ -49,9 +49,9 @@ public:
   }
   std::string kernelsFor(int chunk) const override {
     const PlanChunk &c = chunkAt(plan(), chunk, "kernels");
-    return backend_.name() +
-           (c.selection.dense ? ": dense attention"
-                              : ": selection + kept-list attention");
+    return backend_.name() + (c.selection.dense
+                                  ? ": dense attention"
+                                  : ": selection + kept-list attention");
   }
 
 private:
@@ -84,8 +84,7 @@ PlanRunner::PlanRunner(Backend &backend, const Plan &plan, int64_t batch)
     : backend_(backend), plan_(plan), batch_(batch),
       bound_(backend.bind(plan)) {
   if (batch < 1)
-    throw Error("PlanRunner: batch must be >= 1, got " +
-                std::to_string(batch));
+    throw Error("PlanRunner: batch must be >= 1, got " + std::to_string(batch));
   const PlanGeometry &g = plan.geometry;
   // One pooled-key cache per layer needs one key-block size across the
   // chunks that select; a plan mixing block_k pools from scratch instead.
@@ -95,9 +94,8 @@ PlanRunner::PlanRunner(Backend &backend, const Plan &plan, int64_t batch)
   for (const PlanChunk &c : plan.chunks) {
     maxTokens = std::max(maxTokens, c.selection.keyTokens());
     maxQueryBlocks = std::max(maxQueryBlocks, c.selection.queryBlocks());
-    maxKept = std::max(maxKept, c.selection.dense
-                                    ? 0
-                                    : int64_t(c.selection.keptKeyBlocks));
+    maxKept = std::max(
+        maxKept, c.selection.dense ? 0 : int64_t(c.selection.keptKeyBlocks));
     if (c.selection.dense)
       continue;
     if (blockK && blockK != c.selection.blockK)
@@ -144,8 +142,8 @@ void PlanRunner::attention(int chunk, int pass, int layer, const Tensor4 &q,
     return;
   }
   const ChunkSelection &sel = c.selection;
-  const bool reuse = !c.selectEveryPass && pass > 0 && L.haveKept &&
-                     L.selectedChunk == chunk;
+  const bool reuse =
+      !c.selectEveryPass && pass > 0 && L.haveKept && L.selectedChunk == chunk;
   if (!reuse) {
     L.kept.idx = static_cast<int32_t *>(L.keptIdx.get());
     L.kept.cnt = static_cast<int32_t *>(L.keptCnt.get());

@@ -15,13 +15,6 @@
 namespace lfc::test {
 namespace {
 
-#define SKIP_WITHOUT_GPU()                                                     \
-  do {                                                                         \
-    std::string why;                                                           \
-    if (!cudaBackendAvailable(&why))                                           \
-      GTEST_SKIP() << "no CUDA backend: " << why;                              \
-  } while (0)
-
 ChunkSelection makeSelection(int tokensPerFrame, int framesPerChunk,
                              int visibleFrames, int blockQ, int blockK) {
   ChunkSelection sel;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <sstream>
 
 namespace lfc::test {
 
@@ -127,6 +128,36 @@ void fillRandomKept(MirroredKept &kept, int64_t keyBlocks, int64_t perRow,
     kept.cnt[size_t(r)] = int32_t(n);
   }
   kept.upload();
+}
+
+/// Expects identical kept lists (counts, and the first `count` indices of every
+/// row).
+void expectSameKept(const MirroredKept &cpu, const MirroredKept &gpu,
+                    const std::string &what) {
+  int64_t rowsDiffering = 0;
+  std::string first;
+  const int64_t rows = cpu.batch * cpu.heads * cpu.queryBlocks;
+  for (int64_t r = 0; r < rows; ++r) {
+    bool same = cpu.cnt[size_t(r)] == gpu.cnt[size_t(r)];
+    for (int64_t n = 0; same && n < cpu.cnt[size_t(r)]; ++n)
+      same = cpu.idx[size_t(r * cpu.maxKept + n)] ==
+             gpu.idx[size_t(r * gpu.maxKept + n)];
+    if (!same && rowsDiffering++ == 0) {
+      std::ostringstream os;
+      os << "row " << r << ": cpu cnt " << cpu.cnt[size_t(r)] << " gpu cnt "
+         << gpu.cnt[size_t(r)] << "; cpu [";
+      for (int64_t n = 0; n < std::min<int64_t>(cpu.cnt[size_t(r)], 12); ++n)
+        os << cpu.idx[size_t(r * cpu.maxKept + n)] << " ";
+      os << "] gpu [";
+      for (int64_t n = 0;
+           n < std::min<int64_t>(std::max(gpu.cnt[size_t(r)], 0), 12); ++n)
+        os << gpu.idx[size_t(r * gpu.maxKept + n)] << " ";
+      os << "]";
+      first = os.str();
+    }
+  }
+  EXPECT_EQ(rowsDiffering, 0)
+      << what << ": of " << rows << " rows; first: " << first;
 }
 
 } // namespace lfc::test

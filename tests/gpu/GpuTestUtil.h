@@ -4,12 +4,24 @@
 #pragma once
 
 #include "lfc/backend.h"
+#include "lfc/cuda_backend.h"
 #include "lfc/half.h"
 #include "runtime/cuda/Driver.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
+
+/// Skips the test where no CUDA backend loads (no driver or no GPU).
+#define SKIP_WITHOUT_GPU()                                                     \
+  do {                                                                         \
+    std::string why;                                                           \
+    if (!cudaBackendAvailable(&why))                                           \
+      GTEST_SKIP() << "no CUDA backend: " << why;                              \
+  } while (0)
 
 namespace lfc::test {
 
@@ -73,5 +85,10 @@ struct MirroredKept {
 /// listed in `emptyRows` keep none).
 void fillRandomKept(MirroredKept &kept, int64_t keyBlocks, int64_t perRow,
                     uint32_t seed, const std::vector<int64_t> &emptyRows = {});
+
+/// Expects identical kept lists (counts, and the first `count` indices of every
+/// row); `what` names the case in the failure message.
+void expectSameKept(const MirroredKept &cpu, const MirroredKept &gpu,
+                    const std::string &what = "");
 
 } // namespace lfc::test

@@ -1,6 +1,7 @@
-// Compiled plans executed on the GPU over a full-length synthetic rollout (every
-// chunk and pass, a few layers), against the CPU reference backend: identical
-// kept blocks in every selection, attention within the documented tolerance.
+// Compiled plans executed on the GPU over a full-length synthetic rollout
+// (every chunk and pass, a few layers), against the CPU reference backend:
+// identical kept blocks in every selection, attention within the documented
+// tolerance.
 //
 // Plans come from $LFC_TEST_PLANS_DIR (one directory per plan, as `lfc compile`
 // writes them; the build compiles every example policy into <build>/plans when
@@ -102,9 +103,7 @@ Downloaded download(const KeptBlocks &k) {
 class PlanRollout : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(PlanRollout, MatchesCpuBackendInEveryChunkAndPass) {
-  std::string why;
-  if (!cudaBackendAvailable(&why))
-    GTEST_SKIP() << "no CUDA backend: " << why;
+  SKIP_WITHOUT_GPU();
   if (GetParam() == "no-plans") {
     if (std::getenv("LFC_TEST_PLANS_DIR"))
       FAIL() << "LFC_TEST_PLANS_DIR=" << plansDir()
@@ -165,16 +164,15 @@ TEST_P(PlanRollout, MatchesCpuBackendInEveryChunkAndPass) {
         perturbRows(q, 0, lq, seed + 13, 0.2f);
         const Tensor4 kd = prefix(ks[size_t(l)]->deviceView(), lk),
                       vd = prefix(vs[size_t(l)]->deviceView(), lk);
-        run.attention(c.index, pass, l, q.deviceView(), kd, vd,
-                      o.deviceView());
+        run.attention(c.index, pass, l, q.deviceView(), kd, vd, o.deviceView());
         gpu->synchronize();
 
         // The CPU reference selection, refreshed as the plan says.
         MirroredKept &ck = *cpuKept[size_t(l)];
         const bool selects = !sel.dense;
         if (selects && (c.selectEveryPass || pass == 0)) {
-          KeptBlocks view{ck.idx.data(), ck.cnt.data(), 1, H, nqb,
-                          sel.keyBlocks()};
+          KeptBlocks view{ck.idx.data(), ck.cnt.data(),  1, H,
+                          nqb,           sel.keyBlocks()};
           cpuBound->select(c.index, q.hostView(),
                            prefix(ks[size_t(l)]->hostView(), lk), nullptr,
                            view);
@@ -208,7 +206,11 @@ TEST_P(PlanRollout, MatchesCpuBackendInEveryChunkAndPass) {
           const int64_t h = (c.index + pass) % H;
           MirroredTensor ref(g.dtype, Layout::BSHD, 1, lq, 1, D);
           KeptBlocks hk{ck.idx.data() + h * nqb * sel.keyBlocks(),
-                        ck.cnt.data() + h * nqb, 1, 1, nqb, sel.keyBlocks()};
+                        ck.cnt.data() + h * nqb,
+                        1,
+                        1,
+                        nqb,
+                        sel.keyBlocks()};
           cpu->attention(sel, head(q.hostView(), h),
                          head(prefix(ks[size_t(l)]->hostView(), lk), h),
                          head(prefix(vs[size_t(l)]->hostView(), lk), h),
@@ -220,15 +222,13 @@ TEST_P(PlanRollout, MatchesCpuBackendInEveryChunkAndPass) {
           for (int64_t r = 0; r < lq; ++r)
             for (int64_t d = 0; d < D; ++d) {
               const double want = ref.value(0, r, 0, d);
-              const double have =
-                  o.decode(got[size_t((r * H + h) * D + d)]);
+              const double have = o.decode(got[size_t((r * H + h) * D + d)]);
               const double err = std::abs(have - want);
               worst = std::max(worst, err);
               if (!(err <= atol + rtol * std::abs(want)) && bad++ == 0)
                 firstBad = "row " + std::to_string(r) + " d " +
-                           std::to_string(d) + ": gpu " +
-                           std::to_string(have) + " cpu " +
-                           std::to_string(want);
+                           std::to_string(d) + ": gpu " + std::to_string(have) +
+                           " cpu " + std::to_string(want);
             }
           EXPECT_EQ(bad, 0) << GetParam() << " chunk " << c.index << " pass "
                             << pass << " head " << h << ": " << firstBad;
@@ -261,15 +261,15 @@ std::vector<std::string> paramsOrPlaceholder() {
   return names;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Plans, PlanRollout, ::testing::ValuesIn(paramsOrPlaceholder()),
-    [](const ::testing::TestParamInfo<std::string> &info) {
-      std::string n = info.param;
-      for (char &ch : n)
-        if (!std::isalnum(static_cast<unsigned char>(ch)))
-          ch = '_';
-      return n;
-    });
+INSTANTIATE_TEST_SUITE_P(Plans, PlanRollout,
+                         ::testing::ValuesIn(paramsOrPlaceholder()),
+                         [](const ::testing::TestParamInfo<std::string> &info) {
+                           std::string n = info.param;
+                           for (char &ch : n)
+                             if (!std::isalnum(static_cast<unsigned char>(ch)))
+                               ch = '_';
+                           return n;
+                         });
 
 } // namespace
 } // namespace lfc::test

@@ -63,7 +63,8 @@ public:
   /// `layer`'s pooled keys; call after a chunk's cache-refresh pass with
   /// endToken = the chunk's last key token + 1.
   void commit(int layer, const Tensor4 &k, int64_t endToken);
-  /// `layer`'s kept blocks from its last selection, or nullptr (backend memory).
+  /// `layer`'s kept blocks from its last selection, or nullptr (backend
+  /// memory).
   const KeptBlocks *kept(int layer) const;
   /// Selections run so far (a per_chunk refresh runs one per chunk and layer).
   int64_t selections() const { return selections_; }

@@ -80,7 +80,8 @@ Rollout rollout(const Plan &plan, Backend &cpu, bool useRunner) {
   Rollout r;
   const int64_t maxQb = plan.chunks.back().selection.queryBlocks();
   const int64_t maxNkb = plan.chunks.back().selection.keyBlocks();
-  std::vector<std::vector<int32_t>> idx(size_t(g.layers)), cnt(size_t(g.layers));
+  std::vector<std::vector<int32_t>> idx(size_t(g.layers)),
+      cnt(size_t(g.layers));
   for (const PlanChunk &c : plan.chunks) {
     const ChunkSelection &sel = c.selection;
     const int64_t lk = sel.keyTokens();
@@ -100,20 +101,19 @@ Rollout rollout(const Plan &plan, Backend &cpu, bool useRunner) {
         if (useRunner) {
           runner->attention(c.index, pass, l, q.view, k, v, o.view);
         } else if (sel.dense) {
-          cpu.attention(sel, q.view, k, v, nullptr, o.view,
-                        g.softmaxScale);
+          cpu.attention(sel, q.view, k, v, nullptr, o.view, g.softmaxScale);
         } else {
           auto &I = idx[size_t(l)], &C = cnt[size_t(l)];
           if (c.selectEveryPass || pass == 0) {
             I.assign(size_t(g.heads * maxQb * maxNkb), -1);
             C.assign(size_t(g.heads * maxQb), -1);
-            KeptBlocks kb{I.data(), C.data(), 1, g.heads, sel.queryBlocks(),
-                          sel.keptKeyBlocks};
+            KeptBlocks kb{I.data(), C.data(),          1,
+                          g.heads,  sel.queryBlocks(), sel.keptKeyBlocks};
             cpu.select(sel, q.view, k, nullptr, kb);
             ++r.selections;
           }
-          KeptBlocks kb{I.data(), C.data(), 1, g.heads, sel.queryBlocks(),
-                        sel.keptKeyBlocks};
+          KeptBlocks kb{I.data(), C.data(),          1,
+                        g.heads,  sel.queryBlocks(), sel.keptKeyBlocks};
           cpu.attention(sel, q.view, k, v, &kb, o.view, g.softmaxScale);
         }
         r.outputs.push_back(o.storage);
@@ -161,8 +161,8 @@ INSTANTIATE_TEST_SUITE_P(
                       RunnerCase{"hsa_per_chunk", false, "all", 3},
                       RunnerCase{"radial_per_chunk", false,
                                  "union(sink(1),current,radial(2,10))", 0},
-                      RunnerCase{"window_every_pass", true,
-                                 "window_tokens(50)", 0}),
+                      RunnerCase{"window_every_pass", true, "window_tokens(50)",
+                                 0}),
     [](const auto &info) { return std::string(info.param.name); });
 
 TEST(PlanRunner, PerChunkReuseIsNotAFreshSelection) {
@@ -186,9 +186,10 @@ TEST(PlanRunner, RejectsCallsOutsideThePlan) {
   auto cpu = createCpuBackend(1);
   PlanRunner run(*cpu, plan, 1);
   HostTensor q(DType::BF16, 1, 80, 2, 16), k(DType::BF16, 1, 80, 2, 16);
-  for (auto [chunk, pass, layer, what] :
-       {std::tuple{0, 0, 0, "chunk 0"}, {5, 0, 0, "chunk 5"},
-        {1, 3, 0, "pass 3"}, {1, 0, 2, "layer 2"}}) {
+  for (auto [chunk, pass, layer, what] : {std::tuple{0, 0, 0, "chunk 0"},
+                                          {5, 0, 0, "chunk 5"},
+                                          {1, 3, 0, "pass 3"},
+                                          {1, 0, 2, "layer 2"}}) {
     try {
       run.attention(chunk, pass, layer, q.view, k.view, k.view, q.view);
       ADD_FAILURE() << "no error for " << what;
