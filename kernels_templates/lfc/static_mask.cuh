@@ -99,8 +99,11 @@ template <int N> struct WindowFrames {
 template <int N> struct WindowTokens {
   static_assert(N >= 0, "window_tokens(N): N >= 0");
   static __device__ __forceinline__ bool overlaps(const Query &q, int j) {
-    const int first = (q.lk - q.lq) + q.qb * q.blockQ; // P*T + i*Bq
-    return detail::overlapsTokens(q, j, first > N ? first - N : 0, q.lk);
+    // The N tokens before the query block, and the whole current chunk.
+    const int chunk = q.lk - q.lq; // P*T
+    const int window = chunk + q.qb * q.blockQ - N;
+    return detail::overlapsTokens(
+        q, j, detail::imax(0, detail::imin(chunk, window)), q.lk);
   }
 };
 

@@ -243,8 +243,11 @@ bool StaticMask::eligible(const ChunkSelection &sel, int64_t qb,
   case Kind::WindowFrames:
     return overlaps(block, frames(std::max<int64_t>(0, P - args_[0]), nf));
   case Kind::WindowTokens:
-    return overlaps(
-        block, Range{std::max<int64_t>(0, P * T + qb * Bq - args_[0]), Lk});
+    // The N tokens before the query block, and the whole current chunk.
+    return overlaps(block,
+                    Range{std::max<int64_t>(
+                              0, std::min(P * T, P * T + qb * Bq - args_[0])),
+                          Lk});
   case Kind::Radial: {
     const int64_t D = args_[0], W = args_[1];
     const int64_t qBegin = qb * Bq, qEnd = std::min((qb + 1) * Bq, Lq);

@@ -43,8 +43,9 @@ oracleTermTokens(const StaticMask &m, const ChunkSelection &sel, int64_t i) {
     case StaticMask::Kind::WindowFrames: // frames [max(0, P - N), nf)
       member = f >= P - a[0];
       break;
-    case StaticMask::Kind::WindowTokens: // tokens [max(0, P*T + i*Bq - N), Lk)
-      member = t >= P * T + i * sel.blockQ - a[0];
+    case StaticMask::Kind::WindowTokens:
+      // The N tokens before the query block, and the whole current chunk.
+      member = t >= P * T + i * sel.blockQ - a[0] || f >= P;
       break;
     case StaticMask::Kind::Radial: {
       if (f >= P)
