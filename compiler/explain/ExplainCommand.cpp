@@ -2,9 +2,11 @@
 // chunk, what it attends to and what that costs (columns documented in
 // docs/explain.md).
 #include "compiler/explain/Commands.h"
+#include "compiler/explain/StaticMaskCount.h"
 
 #include "compiler/frontend/EmitLf.h"
 #include "compiler/frontend/PolicyParser.h"
+#include "compiler/passes/MaskForm.h"
 #include "compiler/passes/Passes.h"
 #include "dialect/LfDialect.h"
 #include "dialect/LfOps.h"
@@ -21,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +33,11 @@ namespace {
 using lfc::frontend::PolicySpec;
 using Flops = unsigned __int128;
 
+/// (query block, key block) eligibility tests explain may spend on counting
+/// the static masks of one policy (about a second); chunks beyond it show the
+/// budget (docs/explain.md).
+constexpr int64_t kMaxMaskTests = int64_t(1) << 26;
+
 const char kUsage[] =
     "usage: lfc explain POLICY.toml [--json] [--layers N] [--emit-lf]\n"
     "\n"
@@ -37,12 +45,15 @@ const char kUsage[] =
     "prints, for\n"
     "every chunk, the frames and KV tokens it attends to, its query and key "
     "blocks, the\n"
-    "key blocks kept per query block, its sparsity and density, and the "
-    "attention FLOPs\n"
-    "of one pass of one layer (all heads), dense and sparse; then the totals "
-    "over the\n"
-    "whole rollout (chunks x passes x layers) and the attention speedup bound\n"
-    "(dense / sparse FLOPs). Columns and formulas: docs/explain.md.\n"
+    "key blocks kept per query block (their mean, within the chunk's static "
+    "mask), its\n"
+    "sparsity and density, and the attention FLOPs of one pass of one layer "
+    "(all heads),\n"
+    "dense and sparse; then the totals over the whole rollout (chunks x passes "
+    "x layers)\n"
+    "and the attention speedup bound (dense / sparse FLOPs). Columns and "
+    "formulas:\n"
+    "docs/explain.md.\n"
     "\n"
     "options:\n"
     "  --json       print one JSON object instead of the table\n"
@@ -177,7 +188,7 @@ void printMlirDiagnostic(mlir::Diagnostic &diag,
 }
 
 /// One row of the table: what lf-specialize-chunks computed for a chunk, plus
-/// FLOPs.
+/// what its static mask keeps, plus FLOPs.
 struct ChunkRow {
   int64_t index = 0;
   double sparsity = 0.0;
@@ -186,9 +197,20 @@ struct ChunkRow {
   int64_t kvTokens = 0;
   int64_t queryBlocks = 0;
   int64_t keyBlocks = 0;
+  /// The budget K of lf.chunk (key_blocks for a dense chunk).
   int64_t keptKeyBlocks = 0;
   int64_t framesKept = 0;
   bool dense = false;
+  /// The canonical static mask lf-lower-to-kernels gives the chunk ("all":
+  /// none); nullopt when the policy's mask has no kernel lowering.
+  std::optional<std::string> staticMask;
+  /// Key blocks kept per query block, min(eligible, K), when the static mask
+  /// was counted (staticMaskCounted); empty otherwise (every query block keeps
+  /// K).
+  std::vector<int64_t> keptPerQueryBlock;
+  bool staticMaskCounted = false;
+  /// Mean of keptPerQueryBlock over the query blocks; K when not counted.
+  double meanKept = 0.0;
   double density = 1.0;
   Flops denseFlops = 0;
   Flops sparseFlops = 0;
@@ -241,21 +263,86 @@ bool mulFlops(Flops a, Flops b, Flops &out) {
 
 /// Fills the FLOP columns. dense = 4 * heads * head_dim * Lq * Lk (QK^T and PV,
 /// 2 FLOPs per multiply-add each); sparse replaces Lk by the key tokens a query
-/// block keeps, at most kept_key_blocks * block_k and never more than Lk, for
-/// every query row.
+/// block keeps, at most kept * block_k and never more than Lk, for every query
+/// row of the block. kept is K for every query block unless the static mask
+/// was counted.
 bool computeFlops(const PolicySpec &spec, ChunkRow &row) {
   Flops perToken = 4 * static_cast<Flops>(spec.geometry.heads.value) *
                    static_cast<Flops>(spec.geometry.headDim.value);
-  Flops keptKeyTokens =
-      row.dense ? static_cast<Flops>(row.kvTokens)
-                : std::min<Flops>(static_cast<Flops>(row.keptKeyBlocks) *
-                                      spec.select.blockK.value,
-                                  static_cast<Flops>(row.kvTokens));
+  auto keptKeyTokens = [&](int64_t kept) {
+    return std::min<Flops>(static_cast<Flops>(kept) * spec.select.blockK.value,
+                           static_cast<Flops>(row.kvTokens));
+  };
   Flops perQuery = 0;
-  return mulFlops(perToken, static_cast<Flops>(row.queryTokens), perQuery) &&
-         mulFlops(perQuery, static_cast<Flops>(row.kvTokens), row.denseFlops) &&
-         mulFlops(perQuery, keptKeyTokens, row.sparseFlops);
+  if (!mulFlops(perToken, static_cast<Flops>(row.queryTokens), perQuery) ||
+      !mulFlops(perQuery, static_cast<Flops>(row.kvTokens), row.denseFlops))
+    return false;
+  if (row.dense)
+    return mulFlops(perQuery, static_cast<Flops>(row.kvTokens),
+                    row.sparseFlops);
+  if (!row.staticMaskCounted)
+    return mulFlops(perQuery, keptKeyTokens(row.keptKeyBlocks),
+                    row.sparseFlops);
+  // Sum over query blocks b of rows(b) * kept key tokens(b); every term is at
+  // most Lq * Lk, which fits 64 bits.
+  const int64_t blockQ = spec.select.blockQ.value;
+  Flops pairs = 0;
+  for (size_t b = 0; b < row.keptPerQueryBlock.size(); ++b) {
+    int64_t begin = static_cast<int64_t>(b) * blockQ;
+    int64_t rows = std::min(begin + blockQ, row.queryTokens) - begin;
+    pairs += static_cast<Flops>(rows) * keptKeyTokens(row.keptPerQueryBlock[b]);
+  }
+  return mulFlops(perToken, pairs, row.sparseFlops);
 }
+
+/// Counts, for a non-dense chunk whose static mask is not `all`, the key
+/// blocks each query block keeps: min(eligible under the static mask, K).
+/// Fills keptPerQueryBlock and meanKept, or leaves the row at the budget when
+/// the mask cannot be counted (within the work left). Results are shared
+/// between chunks of the same mask and visible frames (rolling windows).
+class KeptCounter {
+public:
+  explicit KeptCounter(const PolicySpec &spec) : spec(spec) {}
+
+  void count(ChunkRow &row) {
+    if (row.dense || !row.staticMask || *row.staticMask == "all")
+      return;
+    auto key = std::make_pair(*row.staticMask, row.visibleFrames);
+    auto found = eligibleCache.find(key);
+    if (found == eligibleCache.end()) {
+      lfc::explain::ChunkShape shape;
+      shape.tokensPerFrame = spec.geometry.tokensPerFrame.value;
+      shape.framesPerChunk = spec.geometry.framesPerChunk.value;
+      shape.visibleFrames = row.visibleFrames;
+      shape.blockQ = spec.select.blockQ.value;
+      shape.blockK = spec.select.blockK.value;
+      std::vector<int64_t> eligible;
+      std::string error;
+      if (!lfc::explain::countEligibleBlocks(*row.staticMask, shape, eligible,
+                                             &workLeft, error) ||
+          eligible.size() != static_cast<size_t>(row.queryBlocks))
+        eligible.clear();
+      found = eligibleCache.emplace(key, std::move(eligible)).first;
+    }
+    const std::vector<int64_t> &eligible = found->second;
+    if (eligible.empty())
+      return;
+    row.staticMaskCounted = true;
+    row.keptPerQueryBlock.clear();
+    int64_t sum = 0;
+    for (int64_t blocks : eligible) {
+      row.keptPerQueryBlock.push_back(std::min(blocks, row.keptKeyBlocks));
+      sum += row.keptPerQueryBlock.back();
+    }
+    row.meanKept =
+        static_cast<double>(sum) / static_cast<double>(row.queryBlocks);
+  }
+
+private:
+  const PolicySpec &spec;
+  int64_t workLeft = kMaxMaskTests;
+  std::map<std::pair<std::string, int64_t>, std::vector<int64_t>> eligibleCache;
+};
 
 std::string formatGiga(Flops flops) {
   char buf[64];
@@ -272,8 +359,19 @@ std::string describeCache(const PolicySpec &spec) {
          (g.sinkFrames.value == 1 ? "" : "s");
 }
 
+/// "1, 2, 5" for the chunks of `rows` that satisfy `pred`; empty if none.
+template <typename Pred>
+std::string chunkList(const std::vector<ChunkRow> &rows, Pred pred) {
+  std::string list;
+  for (const ChunkRow &row : rows)
+    if (pred(row))
+      list += (list.empty() ? "" : ", ") + std::to_string(row.index);
+  return list;
+}
+
 std::string renderTable(const PolicySpec &spec,
-                        const std::vector<ChunkRow> &rows, int64_t layers,
+                        const std::vector<ChunkRow> &rows,
+                        const std::string &policyStaticMask, int64_t layers,
                         Flops totalDense, Flops totalSparse) {
   const auto &g = spec.geometry;
   std::string out;
@@ -291,12 +389,14 @@ std::string renderTable(const PolicySpec &spec,
                 (long long)g.framesPerChunk.value,
                 (long long)g.passesPerChunk.value, describeCache(spec).c_str());
   out += line;
-  std::snprintf(line, sizeof line,
-                "selection: block_q %lld, block_k %lld, refresh %s\n\n",
-                (long long)spec.select.blockQ.value,
-                (long long)spec.select.blockK.value,
-                spec.select.refresh.value.c_str());
+  std::snprintf(
+      line, sizeof line, "selection: block_q %lld, block_k %lld, refresh %s",
+      (long long)spec.select.blockQ.value, (long long)spec.select.blockK.value,
+      spec.select.refresh.value.c_str());
   out += line;
+  if (!policyStaticMask.empty() && policyStaticMask != "all")
+    out += ", static mask " + policyStaticMask;
+  out += "\n\n";
   std::snprintf(line, sizeof line,
                 "%5s %6s %9s %8s %8s %10s %8s %7s %13s %13s\n", "chunk",
                 "frames", "kv_tokens", "q_blocks", "k_blocks", "kept/q_blk",
@@ -305,15 +405,25 @@ std::string renderTable(const PolicySpec &spec,
   for (const ChunkRow &row : rows) {
     std::snprintf(
         line, sizeof line,
-        "%5lld %6lld %9lld %8lld %8lld %10lld %8.3f %7.3f %13s %13s\n",
+        "%5lld %6lld %9lld %8lld %8lld %10.1f %8.3f %7.3f %13s %13s\n",
         (long long)row.index, (long long)row.visibleFrames,
         (long long)row.kvTokens, (long long)row.queryBlocks,
-        (long long)row.keyBlocks, (long long)row.keptKeyBlocks, row.sparsity,
-        row.density, formatGiga(row.denseFlops).c_str(),
+        (long long)row.keyBlocks, row.meanKept, row.sparsity, row.density,
+        formatGiga(row.denseFlops).c_str(),
         formatGiga(row.sparseFlops).c_str());
     out += line;
   }
-  out += "(GFLOP per pass of one layer, all heads)\n\n";
+  out += "(GFLOP per pass of one layer, all heads)\n";
+  std::string uncounted = chunkList(rows, [](const ChunkRow &row) {
+    return !row.dense && row.staticMask && *row.staticMask != "all" &&
+           !row.staticMaskCounted;
+  });
+  if (!uncounted.empty())
+    out += "(kept/q_blk of chunk(s) " + uncounted +
+           " is the budget, an upper bound: counting the static mask's "
+           "eligible blocks would take more than " +
+           std::to_string(kMaxMaskTests) + " block tests)\n";
+  out += "\n";
   std::snprintf(line, sizeof line,
                 "total over %lld chunks x %lld passes x %lld layers: dense %s "
                 "GFLOP, sparse "
@@ -362,6 +472,11 @@ std::string renderJson(const PolicySpec &spec,
            ", \"query_blocks\": " + std::to_string(row.queryBlocks) +
            ", \"key_blocks\": " + std::to_string(row.keyBlocks) +
            ", \"kept_key_blocks\": " + std::to_string(row.keptKeyBlocks) +
+           ", \"mean_kept_key_blocks\": " + toJsonNumber(row.meanKept) +
+           ", \"static_mask\": " +
+           (row.staticMask ? jsonString(*row.staticMask) : "null") +
+           ", \"static_mask_counted\": " +
+           (row.staticMaskCounted ? "true" : "false") +
            ", \"frames_kept\": " + std::to_string(row.framesKept) +
            ", \"dense_flops\": " + toDecimal(row.denseFlops) +
            ", \"sparse_flops\": " + toDecimal(row.sparseFlops) + "}" +
@@ -425,6 +540,21 @@ int lfc::cli::runExplain(int argc, char **argv) {
   if (mlir::failed(lfc::runLfPipeline(*module)))
     return 1;
 
+  // The static mask lf-lower-to-kernels would give each chunk. A policy it
+  // cannot lower (a mass threshold, say) is still explained, with budgets
+  // only: its errors are not explain's.
+  std::optional<mlir::lf::MaskForm> form;
+  module->walk([&](mlir::lf::PolicyOp policy) {
+    mlir::ScopedDiagnosticHandler quiet(
+        &context, [](mlir::Diagnostic &) { return mlir::success(); });
+    mlir::FailureOr<mlir::lf::MaskForm> analyzed =
+        mlir::lf::analyzeMaskForm(policy);
+    if (mlir::succeeded(analyzed))
+      form = std::move(*analyzed);
+    return mlir::WalkResult::interrupt();
+  });
+  KeptCounter counter(spec);
+
   std::vector<ChunkRow> rows;
   Flops totalDense = 0, totalSparse = 0;
   Flops repeats = static_cast<Flops>(spec.geometry.passesPerChunk.value) *
@@ -444,9 +574,12 @@ int lfc::cli::runExplain(int argc, char **argv) {
     row.dense = chunk.getDense();
     if (row.dense)
       row.keptKeyBlocks = row.keyBlocks;
-    row.density = row.dense ? 1.0
-                            : static_cast<double>(row.keptKeyBlocks) /
-                                  static_cast<double>(row.keyBlocks);
+    if (form)
+      row.staticMask = mlir::lf::chunkStaticMask(*form, chunk).text();
+    row.meanKept = static_cast<double>(row.keptKeyBlocks);
+    counter.count(row);
+    row.density =
+        row.dense ? 1.0 : row.meanKept / static_cast<double>(row.keyBlocks);
     Flops denseAll = 0, sparseAll = 0;
     overflow |= !computeFlops(spec, row) ||
                 !mulFlops(row.denseFlops, repeats, denseAll) ||
@@ -473,8 +606,10 @@ int lfc::cli::runExplain(int argc, char **argv) {
     return 1;
   }
   std::string text =
-      options->json ? renderJson(spec, rows, layers, totalDense, totalSparse)
-                    : renderTable(spec, rows, layers, totalDense, totalSparse);
+      options->json
+          ? renderJson(spec, rows, layers, totalDense, totalSparse)
+          : renderTable(spec, rows, form ? form->staticMask.text() : "", layers,
+                        totalDense, totalSparse);
   std::fputs(text.c_str(), stdout);
   return 0;
 }

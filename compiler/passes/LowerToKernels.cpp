@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/lower/KernelCatalog.h"
+#include "compiler/passes/MaskForm.h"
 #include "compiler/passes/Passes.h"
 #include "dialect/LfStaticMask.h"
 
@@ -73,16 +74,6 @@ const ArchFamily kFamilies[] = {
 //===----------------------------------------------------------------------===//
 // 1. The form of the selected mask
 //===----------------------------------------------------------------------===//
-
-/// What the selection of every chunk is made of.
-struct MaskForm {
-  /// The static part (docs/static-masks.md); `all` when there is none.
-  StaticMaskExpr staticMask;
-  /// The frame stage (docs/selection-semantics.md step 3); all 0 without one.
-  int64_t sinkFrames = 0, nearFrames = 0, framesTopK = 0;
-  /// An lf.block_topk selects the kept blocks last.
-  bool blockStage = false;
-};
 
 bool isStaticMaskOp(Operation *op) {
   return isa<SinkFramesOp, NearFramesOp, CurrentChunkOp, SlidingWindowOp,
@@ -529,8 +520,7 @@ void PlanBuilder::addChunks() {
         chunk.getVisibleFrames(), chunk.getQueryBlocks(), chunk.getKeyBlocks(),
         dense ? chunk.getKeyBlocks() : chunk.getKeptKeyBlocks(),
         select.getBlockQ(), select.getBlockK(), form.sinkFrames,
-        form.nearFrames, form.framesTopK,
-        dense ? std::string("all") : form.staticMask.text(),
+        form.nearFrames, form.framesTopK, chunkStaticMask(form, chunk).text(),
         select.getRefresh());
   }
 }
@@ -781,17 +771,7 @@ struct LowerToKernelsPass
   }
 
   static LogicalResult lower(PolicyOp policy) {
-    if (Operation *growth = policy.getGrowth())
-      return growth->emitOpError()
-             << "is not resolved; run lf-resolve-growth and "
-                "lf-specialize-chunks before lf-lower-to-kernels";
-    SmallVector<ChunkOp> chunks(policy.getBody().front().getOps<ChunkOp>());
-    if (chunks.empty())
-      return policy.emitOpError()
-             << "is not specialized per chunk; run lf-specialize-chunks "
-                "before lf-lower-to-kernels";
-    MaskAnalysis analysis(policy.getGeometry(), policy.getSelect(), chunks);
-    FailureOr<MaskForm> form = analysis.run();
+    FailureOr<MaskForm> form = analyzeMaskForm(policy);
     if (failed(form))
       return failure();
     return PlanBuilder(policy, *form).build();
@@ -799,6 +779,20 @@ struct LowerToKernelsPass
 };
 
 } // namespace
+
+FailureOr<MaskForm> mlir::lf::analyzeMaskForm(PolicyOp policy) {
+  if (Operation *growth = policy.getGrowth())
+    return growth->emitOpError()
+           << "is not resolved; run lf-resolve-growth and "
+              "lf-specialize-chunks before lf-lower-to-kernels";
+  SmallVector<ChunkOp> chunks(policy.getBody().front().getOps<ChunkOp>());
+  if (chunks.empty())
+    return policy.emitOpError()
+           << "is not specialized per chunk; run lf-specialize-chunks "
+              "before lf-lower-to-kernels";
+  MaskAnalysis analysis(policy.getGeometry(), policy.getSelect(), chunks);
+  return analysis.run();
+}
 
 std::unique_ptr<Pass> mlir::lf::createLowerToKernelsPass() {
   return std::make_unique<LowerToKernelsPass>();

@@ -13,6 +13,9 @@ for chunk in report["chunks"]:
         f" frames {chunk['visible_frames']} kv {chunk['kv_tokens']}"
         f" qb {chunk['query_blocks']} kb {chunk['key_blocks']} kept {chunk['kept_key_blocks']}"
         f" dense_flops {chunk['dense_flops']} sparse_flops {chunk['sparse_flops']}"
+        f" mean_kept {chunk['mean_kept_key_blocks']:.4f}"
+        f" mask {chunk['static_mask'] if chunk['static_mask'] is not None else 'none'}"
+        f" counted {str(chunk['static_mask_counted']).lower()}"
     )
 print("total_dense_flops", report["total_dense_flops"])
 print("total_sparse_flops", report["total_sparse_flops"])
