@@ -7,6 +7,7 @@
 #include "compiler/compile/PlanCheck.h"
 #include "compiler/emit/PlanPrinter.h"
 #include "compiler/frontend/EmitLf.h"
+#include "compiler/frontend/MlirDiagnostics.h"
 #include "compiler/frontend/PolicyParser.h"
 #include "compiler/passes/Passes.h"
 #include "dialect/LfDialect.h"
@@ -138,40 +139,6 @@ std::optional<Options> parseOptions(int argc, char **argv,
     return std::nullopt;
   }
   return options;
-}
-
-/// FILE:LINE:COL: SEVERITY: MESSAGE, as the front end prints its own errors;
-/// the ops carry the policy positions that created them.
-void printDiagnostic(mlir::Diagnostic &diag, const std::string &fallbackFile) {
-  const char *severity = "error";
-  switch (diag.getSeverity()) {
-  case mlir::DiagnosticSeverity::Note:
-    severity = "note";
-    break;
-  case mlir::DiagnosticSeverity::Warning:
-    severity = "warning";
-    break;
-  case mlir::DiagnosticSeverity::Remark:
-    severity = "remark";
-    break;
-  case mlir::DiagnosticSeverity::Error:
-    break;
-  }
-  std::string where = fallbackFile;
-  // Fused or named locations wrap the position the author wrote.
-  diag.getLocation()->walk([&](mlir::Location loc) {
-    if (auto fileLoc = mlir::dyn_cast<mlir::FileLineColLoc>(loc)) {
-      where = fileLoc.getFilename().str() + ":" +
-              std::to_string(fileLoc.getLine()) + ":" +
-              std::to_string(fileLoc.getColumn());
-      return mlir::WalkResult::interrupt();
-    }
-    return mlir::WalkResult::advance();
-  });
-  std::fprintf(stderr, "%s: %s: %s\n", where.c_str(), severity,
-               diag.str().c_str());
-  for (mlir::Diagnostic &note : diag.getNotes())
-    printDiagnostic(note, fallbackFile);
 }
 
 /// The policy as an lf module: the TOML front end, or the dialect's parser
@@ -353,7 +320,7 @@ int lfc::cli::runCompile(int argc, char **argv) {
   context.printOpOnDiagnostic(false);
   context.getOrLoadDialect<mlir::lf::LfDialect>();
   mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &diag) {
-    printDiagnostic(diag, options->policyPath);
+    lfc::frontend::printMlirDiagnostic(diag, options->policyPath);
     return mlir::success();
   });
 

@@ -5,6 +5,7 @@
 #include "compiler/explain/StaticMaskCount.h"
 
 #include "compiler/frontend/EmitLf.h"
+#include "compiler/frontend/MlirDiagnostics.h"
 #include "compiler/frontend/PolicyParser.h"
 #include "compiler/passes/MaskForm.h"
 #include "compiler/passes/Passes.h"
@@ -148,43 +149,6 @@ std::optional<Options> parseOptions(int argc, char **argv,
     return std::nullopt;
   }
   return options;
-}
-
-/// Prints MLIR diagnostics (verifier and pass failures) in the same
-/// FILE:LINE:COL form as the front end's own errors; the ops carry the TOML
-/// positions that created them.
-void printMlirDiagnostic(mlir::Diagnostic &diag,
-                         const std::string &fallbackFile) {
-  const char *severity = "error";
-  switch (diag.getSeverity()) {
-  case mlir::DiagnosticSeverity::Note:
-    severity = "note";
-    break;
-  case mlir::DiagnosticSeverity::Warning:
-    severity = "warning";
-    break;
-  case mlir::DiagnosticSeverity::Remark:
-    severity = "remark";
-    break;
-  case mlir::DiagnosticSeverity::Error:
-    break;
-  }
-  std::string where = fallbackFile;
-  // Locations may be wrapped (fused by canonicalization, named); the first file
-  // position inside is the one the policy author wrote.
-  diag.getLocation()->walk([&](mlir::Location loc) {
-    if (auto fileLoc = mlir::dyn_cast<mlir::FileLineColLoc>(loc)) {
-      where = fileLoc.getFilename().str() + ":" +
-              std::to_string(fileLoc.getLine()) + ":" +
-              std::to_string(fileLoc.getColumn());
-      return mlir::WalkResult::interrupt();
-    }
-    return mlir::WalkResult::advance();
-  });
-  std::fprintf(stderr, "%s: %s: %s\n", where.c_str(), severity,
-               diag.str().c_str());
-  for (mlir::Diagnostic &note : diag.getNotes())
-    printMlirDiagnostic(note, fallbackFile);
 }
 
 /// One row of the table: what lf-specialize-chunks computed for a chunk, plus
@@ -521,7 +485,7 @@ int lfc::cli::runExplain(int argc, char **argv) {
   context.printOpOnDiagnostic(false);
   context.getOrLoadDialect<mlir::lf::LfDialect>();
   mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &diag) {
-    printMlirDiagnostic(diag, spec.file);
+    lfc::frontend::printMlirDiagnostic(diag, spec.file);
     return mlir::success();
   });
 
