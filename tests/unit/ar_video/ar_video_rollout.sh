@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The reduced CPU AR loop end to end: lfc compile, then lfc_ar_video, then checks on its
+# report against closed-form facts: chunk 1 is dense (every block kept: captured mass 1,
+# relative error 0, no carried error yet), every later chunk keeps exactly its budget (the
+# HSA selection keeps K blocks whenever more are eligible), and sparse chunks lose mass.
+set -euo pipefail
+lfc=$1 arvideo=$2 policy=$3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$lfc" compile "$policy" -o "$work/plan" >/dev/null 2>&1
+"$arvideo" --plan "$work/plan" --report "$work/report" >"$work/out.txt" 2>"$work/err.txt"
+python3 - "$work/report/report.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+chunks = r["chunks"]
+assert len(chunks) == 7, len(chunks)
+c1 = chunks[0]
+assert c1["mass_mean"] == 1 and c1["rel_l2"] == 0 and c1["carried_rel_l2"] == 0, c1
+for c in chunks[1:]:
+    assert abs(c["density"] - c["planned_density"]) < 1e-12, c
+    assert 0 < c["mass_mean"] < 1 and c["rel_l2"] > 0, c
+assert len(r["records"]["chunk"]) == 7 * 5 * 4
+print("ok: 7 chunks, 140 calls; chunk 1 exact; later chunks at their budget")
+PY
+grep -q "^report: " "$work/out.txt"
