@@ -4,20 +4,25 @@
 //
 //   lfc_ar_video --plan DIR [--report DIR] [--rows R] [--sample-rows N]
 //                [--seed S] [--mask-layer L] [--mask-head H] [--mask-chunk C]
+//                [--dump-trace DIR]
 //
 // This first version runs on the CPU backend with a global KV cache; the GPU
 // path and rolling windows come with the session API (issue 5).
 #include "examples/ar_video/Workload.h"
 #include "lfc/executor.h"
+#include "lfc/io.h"
 #include "lfc/quality.h"
 #include "lfc/runtime.h"
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <string>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
@@ -37,13 +42,16 @@ namespace {
       "dense;\n"
       "          default 64)] [--seed S]\n"
       "         [--mask-layer L] [--mask-head H] [--mask-chunk C (heatmap; "
-      "default: last chunk, layer 0, head 0)]\n",
+      "default: last chunk, layer 0, head 0)]\n"
+      "         [--dump-trace DIR (write the plan rollout's q/k/v/o as a "
+      "trace,\n"
+      "          docs/traces.md, for lfc replay)]\n",
       why.c_str());
   std::exit(2);
 }
 
 struct Options {
-  std::string plan, report = "ar_video_report";
+  std::string plan, report = "ar_video_report", dumpTrace;
   int rows = 0, sampleRows = 64, maskLayer = 0, maskHead = 0, maskChunk = 0;
   uint64_t seed = 1;
 };
@@ -69,6 +77,8 @@ Options parse(int argc, char **argv) {
       o.plan = value();
     else if (a == "--report")
       o.report = value();
+    else if (a == "--dump-trace")
+      o.dumpTrace = value();
     else if (a == "--rows")
       o.rows = number();
     else if (a == "--sample-rows")
@@ -164,6 +174,9 @@ int main(int argc, char **argv) try {
   HostTensor qS(g.dtype, lq, H, D), oS(g.dtype, lq, H, D);
   HostTensor qD(g.dtype, lq, H, D), oD(g.dtype, lq, H, D);
   std::vector<float> hS, hD;
+  if (!o.dumpTrace.empty() && ::mkdir(o.dumpTrace.c_str(), 0777) != 0 &&
+      errno != EEXIST)
+    throw Error("--dump-trace: cannot create directory " + o.dumpTrace);
 
   quality::QualityAccumulator acc;
   const quality::Sample sample =
@@ -208,6 +221,14 @@ int main(int argc, char **argv) try {
         const quality::CallMetrics m =
             quality::evaluate(sel, qS.view, ks, vs, kept, scale, sample);
         acc.add(c.index, pass, l, m, quality::kNaN, sparseMs, denseMs);
+        if (!o.dumpTrace.empty()) {
+          const TraceCall call{c.index, pass, l};
+          const std::pair<char, Tensor4> parts[] = {
+              {'q', qS.view}, {'k', ks}, {'v', vs}, {'o', oS.view}};
+          for (const auto &[role, view] : parts)
+            writeNpy(o.dumpTrace + "/" + traceTensorName(call, role) + ".npy",
+                     toHostArray(view));
+        }
         if (c.index == maskChunk && pass == 0 && l == o.maskLayer &&
             o.maskHead < H)
           acc.addMask(quality::MaskSnapshot::capture(sel, kept, 0, o.maskHead,
@@ -231,6 +252,25 @@ int main(int argc, char **argv) try {
                  tty && c.index < g.chunks ? "   " : "\n");
   }
 
+  if (!o.dumpTrace.empty()) {
+    std::ofstream json(o.dumpTrace + "/trace.json");
+    json << "{\n  \"format\": \"lfc-trace\", \"version\": 1, \"dtype\": \""
+         << (g.dtype == DType::BF16 ? "bf16" : "f16")
+         << "\",\n  \"batch\": 1, \"heads\": " << g.heads
+         << ", \"head_dim\": " << g.headDim
+         << ",\n  \"tokens_per_frame\": " << g.tokensPerFrame
+         << ", \"frames_per_chunk\": " << g.framesPerChunk
+         << ", \"chunks\": " << g.chunks
+         << ",\n  \"passes_per_chunk\": " << g.passesPerChunk
+         << ", \"layers\": " << g.layers
+         << ", \"kv_window_frames\": " << g.kvWindowFrames
+         << ", \"sink_frames\": " << g.sinkFrames
+         << ",\n  \"recorded\": {\"outputs\": true},\n  \"model\": "
+            "\"lfc_ar_video synthetic model, seed "
+         << o.seed << ", plan " << plan.name << "\"\n}\n";
+    if (!json)
+      throw Error("--dump-trace: cannot write " + o.dumpTrace + "/trace.json");
+  }
   quality::ReportInfo info;
   info.policy = plan.source.empty() ? plan.name : plan.source;
   info.plan = plan.name;

@@ -30,6 +30,9 @@ const Subcommand kSubcommands[] = {
     {"jit",
      "compile a plan's kernels with NVRTC ahead of time and fill the cache",
      lfc::cli::runJit},
+    {"replay",
+     "replay a recorded Q/K/V trace through a plan; quality vs dense attention",
+     lfc::cli::runReplay},
 };
 
 void printUsage(FILE *out) {
