@@ -271,13 +271,8 @@ int main(int argc, char **argv) try {
     if (!json)
       throw Error("--dump-trace: cannot write " + o.dumpTrace + "/trace.json");
   }
-  quality::ReportInfo info;
-  info.policy = plan.source.empty() ? plan.name : plan.source;
-  info.plan = plan.name;
-  info.backend = backend->name();
-  info.geometry = g;
-  info.sample = sample;
-  info.plannedDensity = quality::budgetDensity(plan);
+  const quality::ReportInfo info =
+      quality::reportInfo(plan, backend->name(), sample);
   const std::vector<std::string> files =
       quality::writeReport(o.report, info, acc);
   quality::printSummary(std::cout, info, acc);

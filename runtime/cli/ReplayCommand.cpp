@@ -187,14 +187,9 @@ int lfc::cli::runReplay(int argc, char **argv) {
                    call.chunk, call.pass, call.layer, r.density,
                    r.massStats().mean, r.error.relL2());
     }
-    quality::ReportInfo info;
-    info.policy = plan.source.empty() ? plan.name : plan.source;
-    info.plan = plan.name;
-    info.backend = cpu->name() + ", replaying " + o.trace;
-    info.geometry = g;
-    info.batch = trace.geometry().batch;
-    info.sample = sample;
-    info.plannedDensity = quality::budgetDensity(plan);
+    const quality::ReportInfo info =
+        quality::reportInfo(plan, cpu->name() + ", replaying " + o.trace,
+                            sample, trace.geometry().batch);
     const std::vector<std::string> files =
         quality::writeReport(o.report, info, acc);
     quality::printSummary(std::cout, info, acc);

@@ -5,6 +5,7 @@
 #include "lfc/half.h"
 #include "lfc/runtime.h"
 #include "lfc/static_mask.h"
+#include "runtime/core/Parallel.h"
 
 #include <algorithm>
 #include <atomic>
@@ -59,39 +60,7 @@ float dotFast(const float *a, const float *b, int64_t n) {
   return acc;
 }
 
-// Runs fn(i) for i in [0, n) on up to `threads` threads; rethrows the first
-// exception.
-template <class Fn> void parallelFor(unsigned threads, int64_t n, Fn fn) {
-  unsigned workers = unsigned(std::min<int64_t>(std::max(1u, threads), n));
-  if (workers <= 1) {
-    for (int64_t i = 0; i < n; ++i)
-      fn(i);
-    return;
-  }
-  std::atomic<int64_t> next{0};
-  std::exception_ptr error;
-  std::mutex errorMutex;
-  auto work = [&] {
-    for (int64_t i; (i = next.fetch_add(1)) < n;) {
-      try {
-        fn(i);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(errorMutex);
-        if (!error)
-          error = std::current_exception();
-        next = n;
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned w = 1; w < workers; ++w)
-    pool.emplace_back(work);
-  work();
-  for (std::thread &t : pool)
-    t.join();
-  if (error)
-    std::rethrow_exception(error);
-}
+using lfc::detail::parallelFor;
 
 // Ranking order of both top-k stages: higher score first, ties to the lower
 // index, NaN last.

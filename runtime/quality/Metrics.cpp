@@ -5,6 +5,7 @@
 // results are reduced in row order).
 #include "lfc/half.h"
 #include "lfc/quality.h"
+#include "runtime/core/Parallel.h"
 
 #include <algorithm>
 #include <atomic>
@@ -59,41 +60,7 @@ unsigned resolveThreads(unsigned threads) {
   return threads ? threads : std::max(1u, std::thread::hardware_concurrency());
 }
 
-// Runs fn(i) for i in [0, n) on up to `threads` threads; rethrows the first
-// exception (as runtime/cpu/CpuBackend.cpp).
-template <class Fn> void parallelFor(unsigned threads, int64_t n, Fn fn) {
-  if (n <= 0)
-    return;
-  unsigned workers = unsigned(std::min<int64_t>(std::max(1u, threads), n));
-  if (workers <= 1) {
-    for (int64_t i = 0; i < n; ++i)
-      fn(i);
-    return;
-  }
-  std::atomic<int64_t> next{0};
-  std::exception_ptr error;
-  std::mutex errorMutex;
-  auto work = [&] {
-    for (int64_t i; (i = next.fetch_add(1)) < n;) {
-      try {
-        fn(i);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(errorMutex);
-        if (!error)
-          error = std::current_exception();
-        next = n;
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned w = 1; w < workers; ++w)
-    pool.emplace_back(work);
-  work();
-  for (std::thread &t : pool)
-    t.join();
-  if (error)
-    std::rethrow_exception(error);
-}
+using lfc::detail::parallelFor;
 
 std::string shapeText(const Tensor4 &t) {
   return "[" + str(t.batch) + ", " + str(t.tokens) + ", " + str(t.heads) +
@@ -811,6 +778,19 @@ std::vector<double> budgetDensity(const Plan &plan) {
                     double(nkb));
   }
   return out;
+}
+
+ReportInfo reportInfo(const Plan &plan, const std::string &backend,
+                      const Sample &sample, int64_t batch) {
+  ReportInfo info;
+  info.policy = plan.source.empty() ? plan.name : plan.source;
+  info.plan = plan.name;
+  info.backend = backend;
+  info.geometry = plan.geometry;
+  info.batch = batch;
+  info.sample = sample;
+  info.plannedDensity = budgetDensity(plan);
+  return info;
 }
 
 } // namespace lfc::quality

@@ -279,6 +279,11 @@ struct ReportInfo {
 /// Per chunk of `plan`: 1 for dense chunks, else min(K, key blocks) / key
 /// blocks (the budget; a static mask may keep fewer).
 std::vector<double> budgetDensity(const Plan &plan);
+/// What a report says about a run of `plan` on `backend` over `sample`: the
+/// policy (the plan's source, else its name), the plan, the geometry and the
+/// budget density per chunk.
+ReportInfo reportInfo(const Plan &plan, const std::string &backend,
+                      const Sample &sample, int64_t batch = 1);
 
 /// report.json's text (schema: docs/QUALITY.md).
 std::string reportJson(const ReportInfo &info, const QualityAccumulator &acc);
