@@ -32,17 +32,6 @@ std::string shapeString(int64_t b, int64_t s, int64_t h, int64_t d) {
 
 bool isPowerOfTwo(int v) { return v > 0 && (v & (v - 1)) == 0; }
 
-// The first radial term whose narrowest band W exceeds the frame (W <= T is
-// what keeps the band inside its frame, docs/static-masks.md), or nullptr.
-const StaticMask *radialWiderThan(const StaticMask &m, int64_t tokensPerFrame) {
-  if (m.kind() == StaticMask::Kind::Radial && m.args()[1] > tokensPerFrame)
-    return &m;
-  for (const StaticMask &o : m.operands())
-    if (const StaticMask *bad = radialWiderThan(o, tokensPerFrame))
-      return bad;
-  return nullptr;
-}
-
 } // namespace
 
 void checkTensor(const Tensor4 &t, const char *what, int64_t batch,
@@ -127,7 +116,7 @@ void checkSelection(const ChunkSelection &sel) {
     const StaticMask &m = *sel.staticMask;
     // The mask is otherwise geometry-independent: every term is defined for
     // every chunk position and block size.
-    if (const StaticMask *bad = radialWiderThan(m, sel.tokensPerFrame))
+    if (const StaticMask *bad = m.radialWiderThan(sel.tokensPerFrame))
       fail("staticMask '" + m.text() + "': " + bad->text() + " needs W (" +
            std::to_string(bad->args()[1]) + ") <= tokensPerFrame (" +
            std::to_string(sel.tokensPerFrame) +

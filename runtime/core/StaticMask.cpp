@@ -222,6 +222,15 @@ std::string StaticMask::cppType() const {
   return out + '>';
 }
 
+const StaticMask *StaticMask::radialWiderThan(int64_t tokensPerFrame) const {
+  if (kind_ == Kind::Radial && args_[1] > tokensPerFrame)
+    return this;
+  for (const StaticMask &o : operands_)
+    if (const StaticMask *bad = o.radialWiderThan(tokensPerFrame))
+      return bad;
+  return nullptr;
+}
+
 bool StaticMask::eligible(const ChunkSelection &sel, int64_t qb,
                           int64_t j) const {
   const int64_t T = sel.tokensPerFrame, nf = sel.visibleFrames;
@@ -244,10 +253,10 @@ bool StaticMask::eligible(const ChunkSelection &sel, int64_t qb,
     return overlaps(block, frames(std::max<int64_t>(0, P - args_[0]), nf));
   case Kind::WindowTokens:
     // The N tokens before the query block, and the whole current chunk.
-    return overlaps(block,
-                    Range{std::max<int64_t>(
-                              0, std::min(P * T, P * T + qb * Bq - args_[0])),
-                          Lk});
+    return overlaps(
+        block,
+        Range{std::max<int64_t>(0, std::min(P * T, P * T + qb * Bq - args_[0])),
+              Lk});
   case Kind::Radial: {
     const int64_t D = args_[0], W = args_[1];
     const int64_t qBegin = qb * Bq, qEnd = std::min((qb + 1) * Bq, Lq);

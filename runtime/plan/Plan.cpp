@@ -38,17 +38,6 @@ std::string ceilDivStr(int64_t a, int64_t b) {
   return std::to_string((a + b - 1) / b);
 }
 
-// The first radial term whose narrowest band W is wider than a frame, or
-// nullptr (docs/static-masks.md: W <= tokens_per_frame).
-const StaticMask *radialWiderThan(const StaticMask &m, int64_t tokensPerFrame) {
-  if (m.kind() == StaticMask::Kind::Radial && m.args()[1] > tokensPerFrame)
-    return &m;
-  for (const StaticMask &o : m.operands())
-    if (const StaticMask *bad = radialWiderThan(o, tokensPerFrame))
-      return bad;
-  return nullptr;
-}
-
 // Whether the chunk's frame stage restricts anything
 // (docs/selection-semantics.md step 3).
 bool hasFrameStage(const ChunkSelection &s) {
@@ -441,7 +430,7 @@ void readChunks(const ManifestReader &r, const toml::table &root,
     StaticMask mask = parseStaticMask(
         r, p + ".static_mask",
         r.string(t, p, "static_mask", std::string("all")), maskNode);
-    if (const StaticMask *bad = radialWiderThan(mask, s.tokensPerFrame))
+    if (const StaticMask *bad = mask.radialWiderThan(s.tokensPerFrame))
       r.fail(p + ".static_mask",
              "'" + mask.text() + "': " + bad->text() + " needs W (" +
                  std::to_string(bad->args()[1]) + ") <= tokens_per_frame (" +

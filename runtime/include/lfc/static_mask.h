@@ -43,6 +43,12 @@ public:
   /// "lfc::mask::Union<lfc::mask::Sink<1>, lfc::mask::Current>".
   std::string cppType() const;
 
+  /// The first radial term whose narrowest band W is wider than a frame of
+  /// `tokensPerFrame` tokens, or nullptr: W <= tokens_per_frame keeps every
+  /// band inside its frame (docs/static-masks.md), which the plan loader and
+  /// checkSelection require.
+  const StaticMask *radialWiderThan(int64_t tokensPerFrame) const;
+
   /// Whether key block `j` is eligible for query block `qb` of a chunk with
   /// `sel`'s geometry (docs/static-masks.md), in integer arithmetic that agrees
   /// bit for bit with kernels_templates/lfc/static_mask.cuh. Needs W <=
