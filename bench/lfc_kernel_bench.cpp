@@ -183,13 +183,15 @@ int main(int argc, char **argv) try {
   auto loadAll = [&] {
     cuda::SelectVariant sv{gpu.arch(), DType::BF16, int(D)};
     const std::string sname = cuda::kernelName(sv);
-    gpu.load(sname, cuda::entrySource(sv),
-             {sname + "_commit", sname + "_pool", sname + "_select"}, 0);
+    gpu.load(
+        sname, [&] { return cuda::entrySource(sv); },
+        {sname + "_commit", sname + "_pool", sname + "_select"}, 0);
     for (bool dense : {false, true}) {
       cuda::AttnVariant v =
           gpu.attnVariant(DType::BF16, int(D), o.block, o.block, dense);
-      gpu.load(cuda::kernelName(v), cuda::entrySource(v), {cuda::kernelName(v)},
-               v.sharedBytes());
+      gpu.load(
+          cuda::kernelName(v), [&] { return cuda::entrySource(v); },
+          {cuda::kernelName(v)}, v.sharedBytes());
     }
   };
   auto wallMs = [](const std::function<void()> &fn) {

@@ -169,16 +169,16 @@ void CudaBackend::forgetLoadedModules() {
   modules_.clear();
 }
 
-const LoadedKernel &CudaBackend::load(const std::string &name,
-                                      const std::string &source,
-                                      const std::vector<std::string> &entries,
-                                      int sharedBytes) {
+const LoadedKernel &
+CudaBackend::load(const std::string &name,
+                  const std::function<std::string()> &source,
+                  const std::vector<std::string> &entries, int sharedBytes) {
   if (auto it = modules_.find(name); it != modules_.end())
     return it->second;
   currentDevice();
   JitRequest req;
   req.kernelName = name;
-  req.source = source;
+  req.source = source();
   req.arch = arch_;
   req.includeDirs = {defaultKernelIncludeDir()};
   JitResult jit = jitCompile(req);
@@ -270,10 +270,10 @@ void CudaBackend::commitKeys(PooledKeyCache &cache, const Tensor4 &k,
                 "), maxTokens (" + std::to_string(c->maxTokens) + "))]");
   if (endToken == c->committed)
     return;
-  const LoadedKernel &m =
-      load(name, entrySource(sv),
-           {name + "_commit", name + "_pool", name + "_select"},
-           selectSharedLimit());
+  const LoadedKernel &m = load(
+      name, [&] { return entrySource(sv); },
+      {name + "_commit", name + "_pool", name + "_select"},
+      selectSharedLimit());
   LfcCommitParams p{};
   p.k = tensorArg(k);
   p.blockSums = static_cast<float *>(c->blockSums.get());
@@ -306,10 +306,10 @@ void CudaBackend::select(const ChunkSelection &sel, const Tensor4 &q,
   if (sel.staticMask && !sel.staticMask->isAll())
     sv.staticMask = sel.staticMask->text();
   const std::string name = kernelName(sv), symbol = entrySymbol(name);
-  const LoadedKernel &m =
-      load(name, entrySource(sv),
-           {symbol + "_commit", symbol + "_pool", symbol + "_select"},
-           selectSharedLimit());
+  const LoadedKernel &m = load(
+      name, [&] { return entrySource(sv); },
+      {symbol + "_commit", symbol + "_pool", symbol + "_select"},
+      selectSharedLimit());
   launchSelect(name, m.functions.at(symbol + "_pool"),
                m.functions.at(symbol + "_select"), sel, q, k, pooled, kept);
 }
@@ -455,13 +455,8 @@ void CudaBackend::attention(const ChunkSelection &sel, const Tensor4 &q,
     var.tokensPerFrame = sel.tokensPerFrame;
   }
   const std::string name = kernelName(var), symbol = entrySymbol(name);
-  // A loaded module skips generating its source: attention() runs once per
-  // chunk and layer, and its host time adds to every call's latency.
-  const auto loaded = modules_.find(name);
-  const LoadedKernel &m =
-      loaded != modules_.end()
-          ? loaded->second
-          : load(name, entrySource(var), {symbol}, var.sharedBytes());
+  const LoadedKernel &m = load(
+      name, [&] { return entrySource(var); }, {symbol}, var.sharedBytes());
   launchAttention(var, m.functions.at(symbol), name, sel, q, k, v, kept, o,
                   scale);
 }

@@ -7,6 +7,7 @@
 #include "runtime/cuda/Driver.h"
 #include "runtime/cuda/KernelSources.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -84,8 +85,11 @@ public:
   /// of a persistent grid of one CTA per SM.
   void setPersistentTma(bool on) { persistentTma_ = on; }
   /// Compiles (or loads from the JIT cache) and loads a module; memoized by
-  /// name.
-  const LoadedKernel &load(const std::string &name, const std::string &source,
+  /// name. `source` is called only on the first load of `name`: select() and
+  /// attention() run once per chunk, pass and layer, and generating a source
+  /// would add to every call's host latency.
+  const LoadedKernel &load(const std::string &name,
+                           const std::function<std::string()> &source,
                            const std::vector<std::string> &entries,
                            int sharedBytes);
   /// Ignores modules loaded so far, so the next load() goes through the JIT
