@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -412,6 +413,22 @@ public:
           storeElement(o.data, o.dtype, base + d, acc[size_t(d)]);
       }
     });
+  }
+
+  void copy(const Tensor4 &dst, const Tensor4 &src) override {
+    checkTensor(src, "copy: src", src.batch, src.tokens, src.heads, src.dim,
+                src.dtype, Device::Host);
+    checkTensor(dst, "copy: dst", src.batch, src.tokens, src.heads, src.dim,
+                src.dtype, Device::Host);
+    const size_t row = size_t(src.dim) * size_t(dtypeSize(src.dtype));
+    auto *d = static_cast<char *>(dst.data);
+    const auto *s = static_cast<const char *>(src.data);
+    const int64_t es = dtypeSize(src.dtype);
+    for (int64_t b = 0; b < src.batch; ++b)
+      for (int64_t t = 0; t < src.tokens; ++t)
+        for (int64_t h = 0; h < src.heads; ++h)
+          std::memmove(d + dst.offset(b, t, h) * es,
+                       s + src.offset(b, t, h) * es, row);
   }
 
 private:

@@ -1,5 +1,5 @@
 // CudaBackend: argument checks, JIT + module cache, and kernel launches on the
-// default stream.
+// backend's stream (setStream; the default stream unless set).
 #include "runtime/cuda/CudaBackend.h"
 
 #include "kernels_templates/lfc/abi.h"
@@ -59,13 +59,13 @@ void checkFitsInt(int64_t v, const std::string &kernel, const char *what) {
                 ") is outside [0, 2^30], the range the kernels index");
 }
 
-void launch(CUfunction f, const std::string &name, unsigned gx, unsigned gy,
-            unsigned gz, unsigned threads, unsigned shared, void *params,
-            void *params2 = nullptr) {
+void launch(CUstream stream, CUfunction f, const std::string &name, unsigned gx,
+            unsigned gy, unsigned gz, unsigned threads, unsigned shared,
+            void *params, void *params2 = nullptr) {
   if (gx == 0 || gy == 0 || gz == 0)
     return;
   void *args[] = {params, params2};
-  check(driver().cuLaunchKernel(f, gx, gy, gz, threads, 1, 1, shared, nullptr,
+  check(driver().cuLaunchKernel(f, gx, gy, gz, threads, 1, 1, shared, stream,
                                 args, nullptr),
         "cuLaunchKernel",
         name + " grid (" + std::to_string(gx) + ", " + std::to_string(gy) +
@@ -159,6 +159,80 @@ void CudaBackend::synchronize() {
   currentDevice();
   check(driver().cuCtxSynchronize(), "cuCtxSynchronize",
         "waiting for lfc kernels");
+}
+
+void CudaBackend::setStream(void *stream) {
+  stream_ = static_cast<CUstream>(stream);
+}
+
+void CudaBackend::copy(const Tensor4 &dst, const Tensor4 &src) {
+  checkTensor(src, "copy: src", src.batch, src.tokens, src.heads, src.dim,
+              src.dtype, Device::Cuda);
+  checkTensor(dst, "copy: dst", src.batch, src.tokens, src.heads, src.dim,
+              src.dtype, Device::Cuda);
+  checkDevicePointer(src.data, "copy: src");
+  checkDevicePointer(dst.data, "copy: dst");
+  if (src.tokens == 0 || src.batch == 0 || src.heads == 0)
+    return;
+  const size_t es = size_t(dtypeSize(src.dtype));
+  // Token rows of all heads are one contiguous run when both sides are
+  // head-interleaved (BSHD-like): one 2-D copy per batch; otherwise one per
+  // (batch, head).
+  const bool merged =
+      (src.heads == 1) || (src.strideH == src.dim && dst.strideH == dst.dim);
+  const int64_t heads = merged ? 1 : src.heads;
+  const size_t width = size_t(merged ? src.heads * src.dim : src.dim) * es;
+  for (int64_t b = 0; b < src.batch; ++b)
+    for (int64_t h = 0; h < heads; ++h) {
+      CUDA_MEMCPY2D m{};
+      m.srcMemoryType = CU_MEMORYTYPE_DEVICE;
+      m.srcDevice = CUdeviceptr(static_cast<const char *>(src.data) +
+                                size_t(src.offset(b, 0, h)) * es);
+      m.srcPitch = size_t(src.tokens > 1 ? src.strideS : 0) * es;
+      m.dstMemoryType = CU_MEMORYTYPE_DEVICE;
+      m.dstDevice = CUdeviceptr(static_cast<char *>(dst.data) +
+                                size_t(dst.offset(b, 0, h)) * es);
+      m.dstPitch = size_t(src.tokens > 1 ? dst.strideS : 0) * es;
+      m.WidthInBytes = width;
+      m.Height = size_t(src.tokens);
+      if (m.Height == 1)
+        m.srcPitch = m.dstPitch = width;
+      check(driver().cuMemcpy2DAsync_v2(&m, stream_), "cuMemcpy2DAsync",
+            "copy [" + std::to_string(src.batch) + ", " +
+                std::to_string(src.tokens) + ", " + std::to_string(src.heads) +
+                ", " + std::to_string(src.dim) + "] (strideS " +
+                std::to_string(src.strideS) + " -> " +
+                std::to_string(dst.strideS) + ")");
+    }
+}
+
+namespace {
+struct EventMark final : Backend::TimeMark {
+  CUevent event = nullptr;
+  ~EventMark() override {
+    if (event)
+      driver().cuEventDestroy_v2(event);
+  }
+};
+} // namespace
+
+std::unique_ptr<Backend::TimeMark> CudaBackend::mark() {
+  auto m = std::make_unique<EventMark>();
+  check(driver().cuEventCreate(&m->event, CU_EVENT_DEFAULT), "cuEventCreate");
+  check(driver().cuEventRecord(m->event, stream_), "cuEventRecord");
+  return m;
+}
+
+double CudaBackend::elapsedMs(const TimeMark &a, const TimeMark &b) {
+  const auto *ea = dynamic_cast<const EventMark *>(&a);
+  const auto *eb = dynamic_cast<const EventMark *>(&b);
+  if (!ea || !eb)
+    throw Error(name() + ": elapsedMs: marks from another backend");
+  check(driver().cuEventSynchronize(eb->event), "cuEventSynchronize");
+  float ms = 0;
+  check(driver().cuEventElapsedTime_v2(&ms, ea->event, eb->event),
+        "cuEventElapsedTime");
+  return double(ms);
 }
 
 void CudaBackend::forgetLoadedModules() {
@@ -291,7 +365,7 @@ void CudaBackend::commitKeys(PooledKeyCache &cache, const Tensor4 &k,
       ((endToken - 1) / c->tokensPerFrame - c->committed / c->tokensPerFrame +
        1);
   const int64_t threads = units * c->dim;
-  launch(m.functions.at(entry), entry,
+  launch(stream_, m.functions.at(entry), entry,
          unsigned((threads + kSelectThreads - 1) / kSelectThreads),
          unsigned(c->heads), unsigned(c->batch), kSelectThreads, 0, &p);
   c->committed = endToken;
@@ -410,7 +484,7 @@ void CudaBackend::launchSelect(const std::string &name, CUfunction poolFn,
   pp.frameBegin = frameStage ? sinkEnd : 0;
   pp.frameEnd = frameStage ? nearBegin : 0;
   const int64_t poolThreads = (nkb + pp.frameEnd - pp.frameBegin) * dim;
-  launch(poolFn, name + "_pool",
+  launch(stream_, poolFn, name + "_pool",
          unsigned((poolThreads + kSelectThreads - 1) / kSelectThreads),
          unsigned(heads), unsigned(batch), kSelectThreads, 0, &pp);
 
@@ -436,7 +510,7 @@ void CudaBackend::launchSelect(const std::string &name, CUfunction poolFn,
   sp.keptIdx = kept.idx;
   sp.keptCnt = kept.cnt;
   sp.maxKept = int(kept.maxKept);
-  launch(selectFn, name + "_select", unsigned(nqb), unsigned(heads),
+  launch(stream_, selectFn, name + "_select", unsigned(nqb), unsigned(heads),
          unsigned(batch), kSelectThreads, unsigned(selectShared), &sp);
 }
 
@@ -507,8 +581,9 @@ void CudaBackend::launchAttention(const AttnVariant &var, CUfunction fn,
   p.maxKept = kept ? int(kept->maxKept) : 0;
   const int64_t queryTiles = (lq + var.tileQ - 1) / var.tileQ;
   if (!var.tma) {
-    launch(fn, name, unsigned(queryTiles), unsigned(heads), unsigned(batch),
-           unsigned(var.threads()), unsigned(var.sharedBytes()), &p);
+    launch(stream_, fn, name, unsigned(queryTiles), unsigned(heads),
+           unsigned(batch), unsigned(var.threads()),
+           unsigned(var.sharedBytes()), &p);
     return;
   }
   LfcAttnTmaParams tp{};
@@ -547,7 +622,7 @@ void CudaBackend::launchAttention(const AttnVariant &var, CUfunction fn,
   // the next unit's first tiles during the current one's epilogue.
   const int64_t units = items + split;
   const int64_t grid = persistentTma_ ? std::min<int64_t>(units, sms) : units;
-  launch(fn, name, unsigned(grid), 1, 1, unsigned(var.threads()),
+  launch(stream_, fn, name, unsigned(grid), 1, 1, unsigned(var.threads()),
          unsigned(var.sharedBytes()), &p, &tp);
 }
 

@@ -41,6 +41,11 @@ public:
                  const Tensor4 &v, const KeptBlocks *kept, const Tensor4 &o,
                  float scale) override;
   void synchronize() override;
+  void copy(const Tensor4 &dst, const Tensor4 &src) override;
+  void setStream(void *stream) override;
+  void *stream() const override { return stream_; }
+  std::unique_ptr<TimeMark> mark() override;
+  double elapsedMs(const TimeMark &a, const TimeMark &b) override;
   std::shared_ptr<void> allocate(size_t bytes) override;
   /// Binds a plan: JIT-compiles (or loads from the cache) the plan's kernels
   /// for this device's arch and launches them (CudaPlan.cpp).
@@ -102,6 +107,7 @@ public:
 
 private:
   const DeviceInfo &device_;
+  CUstream stream_ = nullptr;
   std::string arch_;
   std::map<std::string, LoadedKernel> modules_;
   DeviceBuffer blockMeans_, frameMeans_;

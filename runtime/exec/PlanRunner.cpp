@@ -4,6 +4,7 @@
 #include "lfc/runtime.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
@@ -68,7 +69,36 @@ std::shared_ptr<void> Backend::allocate(size_t bytes) {
   return std::shared_ptr<void>(p, std::free);
 }
 
+void Backend::setStream(void *stream) {
+  if (stream)
+    throw Error(name() + ": setStream: this backend runs synchronously and has "
+                         "no streams; pass nullptr");
+}
+
+namespace {
+struct HostMark final : Backend::TimeMark {
+  std::chrono::steady_clock::time_point t = std::chrono::steady_clock::now();
+};
+} // namespace
+
+std::unique_ptr<Backend::TimeMark> Backend::mark() {
+  synchronize();
+  return std::make_unique<HostMark>();
+}
+
+double Backend::elapsedMs(const TimeMark &a, const TimeMark &b) {
+  const auto *ha = dynamic_cast<const HostMark *>(&a);
+  const auto *hb = dynamic_cast<const HostMark *>(&b);
+  if (!ha || !hb)
+    throw Error(name() + ": elapsedMs: marks from another backend");
+  return std::chrono::duration<double, std::milli>(hb->t - ha->t).count();
+}
+
 std::unique_ptr<BoundPlan> Backend::bind(const Plan &plan) {
+  return bindGeneric(plan);
+}
+
+std::unique_ptr<BoundPlan> Backend::bindGeneric(const Plan &plan) {
   return std::make_unique<GenericBoundPlan>(*this, plan);
 }
 
@@ -80,9 +110,10 @@ struct PlanRunner::Layer {
   bool haveKept = false;
 };
 
-PlanRunner::PlanRunner(Backend &backend, const Plan &plan, int64_t batch)
+PlanRunner::PlanRunner(Backend &backend, const Plan &plan, int64_t batch,
+                       bool builtinKernels)
     : backend_(backend), plan_(plan), batch_(batch),
-      bound_(backend.bind(plan)) {
+      bound_(builtinKernels ? backend.bindGeneric(plan) : backend.bind(plan)) {
   if (batch < 1)
     throw Error("PlanRunner: batch must be >= 1, got " + std::to_string(batch));
   const PlanGeometry &g = plan.geometry;
@@ -106,11 +137,18 @@ PlanRunner::PlanRunner(Backend &backend, const Plan &plan, int64_t batch)
     auto layer = std::make_unique<Layer>();
     // With a rolling window the logical KV sequence shifts when the window
     // rolls, so sums over its committed prefix go stale: pool from scratch.
-    if (blockK && oneBlockK && g.kvWindowFrames == 0)
+    if (blockK && oneBlockK && g.kvWindowFrames == 0) {
       layer->pooled = backend.createPooledKeys(
           batch, g.heads, g.headDim, maxTokens, blockK, g.tokensPerFrame);
+      const int64_t sums =
+          (maxTokens + blockK - 1) / blockK +
+          (maxTokens + g.tokensPerFrame - 1) / g.tokensPerFrame;
+      pooledBytes_ +=
+          batch * g.heads * sums * g.headDim * int64_t(sizeof(float));
+    }
     if (maxKept > 0) {
       const int64_t rows = batch * g.heads * maxQueryBlocks;
+      keptBytes_ += rows * (maxKept + 1) * int64_t(sizeof(int32_t));
       layer->keptIdx =
           backend.allocate(size_t(rows * maxKept) * sizeof(int32_t));
       layer->keptCnt = backend.allocate(size_t(rows) * sizeof(int32_t));
@@ -124,7 +162,7 @@ PlanRunner::~PlanRunner() = default;
 void PlanRunner::attention(int chunk, int pass, int layer, const Tensor4 &q,
                            const Tensor4 &k, const Tensor4 &v,
                            const Tensor4 &o) {
-  const PlanChunk &c = chunkAt(plan_, chunk, "PlanRunner::attention");
+  chunkAt(plan_, chunk, "PlanRunner::attention");
   const PlanGeometry &g = plan_.geometry;
   if (pass < 0 || pass >= g.passesPerChunk)
     throw Error("PlanRunner::attention: pass " + std::to_string(pass) +
@@ -136,11 +174,23 @@ void PlanRunner::attention(int chunk, int pass, int layer, const Tensor4 &q,
     throw Error("PlanRunner::attention: q has batch " +
                 std::to_string(q.batch) + ", the runner was created for " +
                 std::to_string(batch_));
+  select(chunk, pass, layer, q, k);
+  attend(chunk, layer, q, k, v, o);
+}
+
+bool PlanRunner::select(int chunk, int pass, int layer, const Tensor4 &q,
+                        const Tensor4 &k) {
+  const PlanChunk &c = chunkAt(plan_, chunk, "PlanRunner::select");
+  const PlanGeometry &g = plan_.geometry;
+  if (pass < 0 || pass >= g.passesPerChunk)
+    throw Error("PlanRunner::select: pass " + std::to_string(pass) +
+                " is outside 0.." + std::to_string(g.passesPerChunk - 1));
+  if (layer < 0 || layer >= g.layers)
+    throw Error("PlanRunner::select: layer " + std::to_string(layer) +
+                " is outside 0.." + std::to_string(g.layers - 1));
   Layer &L = *layers_[size_t(layer)];
-  if (!bound_->selects(chunk)) {
-    bound_->attention(chunk, q, k, v, nullptr, o);
-    return;
-  }
+  if (!bound_->selects(chunk))
+    return false;
   const ChunkSelection &sel = c.selection;
   const bool reuse =
       !c.selectEveryPass && pass > 0 && L.haveKept && L.selectedChunk == chunk;
@@ -159,7 +209,26 @@ void PlanRunner::attention(int chunk, int pass, int layer, const Tensor4 &q,
     L.selectedChunk = chunk;
     L.haveKept = true;
     ++selections_;
+    return true;
   }
+  return false;
+}
+
+void PlanRunner::attend(int chunk, int layer, const Tensor4 &q,
+                        const Tensor4 &k, const Tensor4 &v, const Tensor4 &o) {
+  chunkAt(plan_, chunk, "PlanRunner::attend");
+  if (layer < 0 || layer >= plan_.geometry.layers)
+    throw Error("PlanRunner::attend: layer " + std::to_string(layer) +
+                " is outside 0.." + std::to_string(plan_.geometry.layers - 1));
+  Layer &L = *layers_[size_t(layer)];
+  if (!bound_->selects(chunk)) {
+    bound_->attention(chunk, q, k, v, nullptr, o);
+    return;
+  }
+  if (!L.haveKept || L.selectedChunk != chunk)
+    throw Error("PlanRunner::attend: layer " + std::to_string(layer) +
+                " has no selection for chunk " + std::to_string(chunk) +
+                "; call select first");
   bound_->attention(chunk, q, k, v, &L.kept, o);
 }
 

@@ -98,6 +98,27 @@ public:
   /// Waits for all queued work (no-op on the CPU).
   virtual void synchronize() {}
 
+  /// Copies `src` into `dst` (same shape and dtype, both in this backend's
+  /// memory, any strides with the innermost dimension contiguous), queued
+  /// like the kernels. The session's KV cache writes through it.
+  virtual void copy(const Tensor4 &dst, const Tensor4 &src) = 0;
+
+  /// The queue every later call is enqueued on: a CUstream on the CUDA
+  /// backend, nullptr for the default stream. The CPU backend runs
+  /// synchronously and accepts nullptr only.
+  virtual void setStream(void *stream);
+  virtual void *stream() const { return nullptr; }
+
+  /// A point in this backend's queue of work, for timing: a CUDA event
+  /// recorded on the current stream, or the host clock on the CPU.
+  class TimeMark {
+  public:
+    virtual ~TimeMark() = default;
+  };
+  virtual std::unique_ptr<TimeMark> mark();
+  /// Milliseconds from `a` to `b` (waits for `b` to complete).
+  virtual double elapsedMs(const TimeMark &a, const TimeMark &b);
+
   /// `bytes` of zeroed memory this backend's kernels can use (host memory on
   /// the CPU, device memory for CUDA), freed with the last reference.
   virtual std::shared_ptr<void> allocate(size_t bytes);
@@ -105,6 +126,9 @@ public:
   /// every chunk through select() and attention() with the plan's
   /// ChunkSelection; the CUDA backend launches the plan's own kernels.
   virtual std::unique_ptr<BoundPlan> bind(const Plan &plan);
+  /// The default binding on any backend: every chunk through select() and
+  /// attention() with the plan's ChunkSelection, whatever kernels it lists.
+  std::unique_ptr<BoundPlan> bindGeneric(const Plan &plan);
 };
 
 /// Thrown for invalid arguments, plans, compile or launch failures; what()

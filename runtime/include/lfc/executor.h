@@ -50,7 +50,10 @@ private:
 class PlanRunner {
 public:
   /// `plan` and `backend` must outlive the runner.
-  PlanRunner(Backend &backend, const Plan &plan, int64_t batch);
+  /// `builtinKernels`: bind with Backend::bindGeneric (the backend's own
+  /// select/attention) instead of Backend::bind.
+  PlanRunner(Backend &backend, const Plan &plan, int64_t batch,
+             bool builtinKernels = false);
   ~PlanRunner();
 
   /// One attention call: chunk (1-based), pass (0-based, < passes_per_chunk),
@@ -59,6 +62,13 @@ public:
   /// then the chunk's own), in the backend's memory.
   void attention(int chunk, int pass, int layer, const Tensor4 &q,
                  const Tensor4 &k, const Tensor4 &v, const Tensor4 &o);
+  /// attention() in two steps, for callers that time them apart: select()
+  /// runs the chunk's selection when its refresh rule says so (returns whether
+  /// it ran), attend() the attention over the layer's kept blocks.
+  bool select(int chunk, int pass, int layer, const Tensor4 &q,
+              const Tensor4 &k);
+  void attend(int chunk, int layer, const Tensor4 &q, const Tensor4 &k,
+              const Tensor4 &v, const Tensor4 &o);
   /// Commits rows [committed, endToken) of `k` (the logical KV sequence) into
   /// `layer`'s pooled keys; call after a chunk's cache-refresh pass with
   /// endToken = the chunk's last key token + 1.
@@ -69,6 +79,9 @@ public:
   /// Selections run so far (a per_chunk refresh runs one per chunk and layer).
   int64_t selections() const { return selections_; }
   BoundPlan &bound() { return *bound_; }
+  /// Bytes of the pooled-key sums and of the kept-block lists, all layers.
+  int64_t pooledKeyBytes() const { return pooledBytes_; }
+  int64_t keptBlockBytes() const { return keptBytes_; }
 
 private:
   struct Layer;
@@ -78,6 +91,7 @@ private:
   std::unique_ptr<BoundPlan> bound_;
   std::vector<std::unique_ptr<Layer>> layers_;
   int64_t selections_ = 0;
+  int64_t pooledBytes_ = 0, keptBytes_ = 0;
 };
 
 } // namespace lfc
