@@ -8,4 +8,6 @@ int runJit(int argc, char **argv);
 /// `lfc replay TRACE --plan PLAN`: a recorded trace through a plan's selection,
 /// quality against dense (docs/traces.md, docs/QUALITY.md).
 int runReplay(int argc, char **argv);
+/// `lfc devices [--backend]`: whether the CUDA backend is usable here.
+int runDevices(int argc, char **argv);
 } // namespace lfc::cli

@@ -206,6 +206,27 @@ void CudaBackend::copy(const Tensor4 &dst, const Tensor4 &src) {
     }
 }
 
+void CudaBackend::toHost(void *host, const void *src, size_t bytes) {
+  checkDevicePointer(src, "toHost: src");
+  if (stream_)
+    check(driver().cuStreamSynchronize(stream_), "cuStreamSynchronize",
+          "toHost");
+  check(driver().cuMemcpyDtoH_v2(host, CUdeviceptr(src), bytes), "cuMemcpyDtoH",
+        "toHost " + std::to_string(bytes) + " bytes");
+}
+
+void CudaBackend::fromHost(void *dst, const void *host, size_t bytes) {
+  checkDevicePointer(dst, "fromHost: dst");
+  // Ordered before later work on a non-blocking stream too.
+  if (stream_)
+    check(driver().cuStreamSynchronize(stream_), "cuStreamSynchronize",
+          "fromHost");
+  check(driver().cuMemcpyHtoD_v2(CUdeviceptr(dst), host, bytes), "cuMemcpyHtoD",
+        "fromHost " + std::to_string(bytes) + " bytes");
+  if (stream_)
+    check(driver().cuCtxSynchronize(), "cuCtxSynchronize", "fromHost");
+}
+
 namespace {
 struct EventMark final : Backend::TimeMark {
   CUevent event = nullptr;

@@ -42,6 +42,8 @@ public:
                  float scale) override;
   void synchronize() override;
   void copy(const Tensor4 &dst, const Tensor4 &src) override;
+  void toHost(void *host, const void *src, size_t bytes) override;
+  void fromHost(void *dst, const void *host, size_t bytes) override;
   void setStream(void *stream) override;
   void *stream() const override { return stream_; }
   std::unique_ptr<TimeMark> mark() override;

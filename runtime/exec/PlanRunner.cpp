@@ -69,6 +69,17 @@ std::shared_ptr<void> Backend::allocate(size_t bytes) {
   return std::shared_ptr<void>(p, std::free);
 }
 
+void Backend::toHost(void *host, const void *src, size_t bytes) {
+  synchronize();
+  if (bytes)
+    std::memcpy(host, src, bytes);
+}
+
+void Backend::fromHost(void *dst, const void *host, size_t bytes) {
+  if (bytes)
+    std::memcpy(dst, host, bytes);
+}
+
 void Backend::setStream(void *stream) {
   if (stream)
     throw Error(name() + ": setStream: this backend runs synchronously and has "

@@ -109,9 +109,11 @@ struct Session::Cache {
 struct Session::Timer {
   bool on = false;
   struct Call {
+    int chunk = 0, pass = 0, layer = 0;
     std::unique_ptr<Backend::TimeMark> start, copied, selected, done;
   };
   std::vector<Call> pending;
+  std::vector<CallTime> resolved;
   SessionTiming total;
   std::vector<std::unique_ptr<Backend::TimeMark>> cacheStart, cacheEnd;
 };
@@ -276,8 +278,9 @@ bool sameView(const Tensor4 &a, const Tensor4 &b) {
 void Session::attention(int layer, const Tensor4 &q, const Tensor4 &k,
                         const Tensor4 &v, const Tensor4 &out) {
   checkCall(layer, q, k, v, out);
+  backend_.setStream(options_.stream);
   Timer &tm = *timer_;
-  Timer::Call call;
+  Timer::Call call{chunk_, pass_, layer, nullptr, nullptr, nullptr, nullptr};
   if (tm.on)
     call.start = backend_.mark();
   const Tensor4 slotK = chunkKeys(layer), slotV = chunkValues(layer);
@@ -339,6 +342,7 @@ void Session::advance() {
                   str(passes() - 1) +
                   "), so its keys and values are not in "
                   "the cache yet");
+  backend_.setStream(options_.stream);
   ++chunk_;
   pass_ = -1;
   std::fill(layerPass_.begin(), layerPass_.end(), -1);
@@ -393,11 +397,19 @@ void Session::setTiming(bool on) { timer_->on = on; }
 
 SessionTiming Session::timing() {
   Timer &tm = *timer_;
+  backend_.setStream(options_.stream);
   for (Timer::Call &c : tm.pending) {
-    tm.total.cacheMs += backend_.elapsedMs(*c.start, *c.copied);
-    tm.total.selectMs += backend_.elapsedMs(*c.copied, *c.selected);
-    tm.total.attentionMs += backend_.elapsedMs(*c.selected, *c.done);
+    CallTime t{c.chunk,
+               c.pass,
+               c.layer,
+               backend_.elapsedMs(*c.start, *c.copied),
+               backend_.elapsedMs(*c.copied, *c.selected),
+               backend_.elapsedMs(*c.selected, *c.done)};
+    tm.total.cacheMs += t.cacheMs;
+    tm.total.selectMs += t.selectMs;
+    tm.total.attentionMs += t.attentionMs;
     ++tm.total.calls;
+    tm.resolved.push_back(t);
   }
   tm.pending.clear();
   for (size_t i = 0; i < tm.cacheStart.size(); ++i)
@@ -405,6 +417,13 @@ SessionTiming Session::timing() {
   tm.cacheStart.clear();
   tm.cacheEnd.clear();
   return tm.total;
+}
+
+std::vector<CallTime> Session::takeCallTimes() {
+  timing();
+  std::vector<CallTime> out;
+  out.swap(timer_->resolved);
+  return out;
 }
 
 } // namespace lfc

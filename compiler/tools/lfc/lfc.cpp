@@ -30,6 +30,8 @@ const Subcommand kSubcommands[] = {
     {"jit",
      "compile a plan's kernels with NVRTC ahead of time and fill the cache",
      lfc::cli::runJit},
+    {"devices", "say whether the CUDA backend is usable here, and why not",
+     lfc::cli::runDevices},
     {"replay",
      "replay a recorded Q/K/V trace through a plan; quality vs dense attention",
      lfc::cli::runReplay},

@@ -103,6 +103,13 @@ public:
   /// like the kernels. The session's KV cache writes through it.
   virtual void copy(const Tensor4 &dst, const Tensor4 &src) = 0;
 
+  /// Copies `bytes` from this backend's memory to the host, after the queued
+  /// work that writes it (synchronizes the backend's stream).
+  virtual void toHost(void *host, const void *src, size_t bytes);
+  /// Copies `bytes` from the host into this backend's memory; queued work
+  /// issued later sees them.
+  virtual void fromHost(void *dst, const void *host, size_t bytes);
+
   /// The queue every later call is enqueued on: a CUstream on the CUDA
   /// backend, nullptr for the default stream. The CPU backend runs
   /// synchronously and accepts nullptr only.

@@ -25,14 +25,17 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace lfc {
 
 struct SessionOptions {
   int64_t batch = 1;
   /// The CUDA stream (a CUstream) every call of the session is enqueued on;
-  /// nullptr: the default stream. The CPU backend runs synchronously and
-  /// accepts nullptr only.
+  /// nullptr: the default stream. The session sets it on the backend at each
+  /// call, so sessions with different streams can share a backend (from one
+  /// thread at a time). The CPU backend runs synchronously and accepts nullptr
+  /// only.
   void *stream = nullptr;
   /// Run the backend's built-in selection and attention with each chunk's
   /// ChunkSelection instead of the kernels the plan lists (Backend::bind's
@@ -43,9 +46,9 @@ struct SessionOptions {
 /// Where the KV cache's memory goes (bytes, summed over layers, K and V).
 struct CacheMemory {
   /// Frame slots per layer, per K and V: the whole video for a global cache;
-  /// for a rolling window, 2 x (sink + window) frames (a mirrored ring, so
-  /// every chunk's logical KV sequence is one strided view) plus the sink
-  /// frames.
+  /// for a rolling window, 2 x (sink + window) frames (a mirrored ring, so every
+  /// chunk's logical KV sequence is one strided view). keyValueBytes also
+  /// counts the rolling window's separate copy of the sink frames.
   int64_t frameSlots = 0;
   bool ring = false;          ///< a rolling window that rolls within the plan
   int64_t keyValueBytes = 0;  ///< K and V storage
@@ -54,8 +57,8 @@ struct CacheMemory {
   int64_t total() const {
     return keyValueBytes + pooledKeyBytes + keptBlockBytes;
   }
-  /// One line, e.g. "KV cache 6.03 GiB (21 frame slots x 30 layers, global) +
-  /// pooled keys 12.1 MiB + kept lists 3.4 MiB".
+  /// One line, e.g. "KV cache 5.62 GiB (21 frame slots x 30 layers, K and V,
+  /// linear) + pooled keys 12.1 MiB + kept lists 3.4 MiB".
   std::string describe(int layers) const;
 };
 
@@ -66,6 +69,12 @@ struct SessionTiming {
   double attentionMs = 0; ///< attention kernels
   double cacheMs = 0;     ///< copies into the cache (append, mirror, sink)
   int64_t calls = 0;      ///< attention calls timed
+};
+
+/// The time of one attention call (Session::takeCallTimes).
+struct CallTime {
+  int chunk = 0, pass = 0, layer = 0;
+  double cacheMs = 0, selectMs = 0, attentionMs = 0;
 };
 
 class Session {
@@ -131,6 +140,8 @@ public:
   /// timed call records events, and timing() synchronizes to read them.
   void setTiming(bool on);
   SessionTiming timing();
+  /// The calls timed since the last take, in call order (synchronizes).
+  std::vector<CallTime> takeCallTimes();
   PlanRunner &runner() { return *runner_; }
 
 private:
