@@ -102,6 +102,16 @@ struct PackedMatrix {
   float &at(int64_t k, int64_t n) {
     return data[size_t(((n / kNR) * K + k) * kNR + n % kNR)];
   }
+  float get(int64_t k, int64_t n) const {
+    return data[size_t(((n / kNR) * K + k) * kNR + n % kNR)];
+  }
+  /// The dense row-major [K, N] matrix.
+  void unpack(std::vector<float> &out) const {
+    out.resize(size_t(K * N));
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t n = 0; n < N; ++n)
+        out[size_t(k * N + n)] = get(k, n);
+  }
 };
 
 // GCC/Clang vector extensions: 8 lanes for the AVX2 path, 4 lanes (SSE2,
@@ -658,12 +668,25 @@ void SyntheticVideoModel::content(int chunk, std::vector<float> &out) const {
   const Impl &m = *impl_;
   const Geometry &g = m.g;
   m.checkChunk(chunk, "content");
+  std::vector<float> feat;
+  contentFeatures(chunk, feat);
+  const int64_t dm = g.modelWidth(), Lq = g.chunkTokens();
+  out.assign(size_t(Lq) * size_t(dm), 0.0f);
+  gemm(m.threads, Lq, feat.data(), m.p.contentChannels, m.embed, out.data(), dm,
+       false);
+}
+
+void SyntheticVideoModel::contentFeatures(int chunk,
+                                          std::vector<float> &feat) const {
+  const Impl &m = *impl_;
+  const Geometry &g = m.g;
+  m.checkChunk(chunk, "contentFeatures");
   const int64_t T = g.tokensPerFrame(), Lq = g.chunkTokens();
   const int C = m.p.contentChannels;
   const int Rw = m.worldRows, Cw = m.worldCols;
   // Per token: the world features at the token's world position, a cos/sin
   // blend of the two key worlds around its frame.
-  std::vector<float> feat(size_t(Lq) * size_t(C));
+  feat.assign(size_t(Lq) * size_t(C), 0.0f);
   parallelRanges(m.threads, Lq, 256, [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) {
       const int f = g.firstFrame(chunk) + int(t / T);
@@ -697,9 +720,39 @@ void SyntheticVideoModel::content(int chunk, std::vector<float> &out) const {
       }
     }
   });
-  const int64_t dm = g.modelWidth();
-  out.assign(size_t(Lq) * size_t(dm), 0.0f);
-  gemm(m.threads, Lq, feat.data(), C, m.embed, out.data(), dm, false);
+}
+
+void SyntheticVideoModel::embeddingMatrix(std::vector<float> &out) const {
+  impl_->embed.unpack(out);
+}
+
+uint64_t SyntheticVideoModel::noiseKey(int chunk, int pass) const {
+  const Impl &m = *impl_;
+  m.checkChunk(chunk, "noiseKey");
+  if (pass < 0 || pass >= m.g.passesPerChunk)
+    throw Error("noiseKey: pass " + str(pass) + " is outside [0, " +
+                str(m.g.passesPerChunk) + ")");
+  return streamKey(m.seed, kNoise, uint64_t(chunk), uint64_t(pass));
+}
+
+void SyntheticVideoModel::layerMatrices(int layer, LayerMatrices &out) const {
+  const Impl &m = *impl_;
+  m.checkLayer(layer, "layerMatrices");
+  const LayerWeights &w = m.layer(layer);
+  w.qkv.unpack(out.qkv);
+  w.out.unpack(out.out);
+  out.bias = w.bias;
+}
+
+void SyntheticVideoModel::ropeTables(RopeTables &out) const {
+  const Impl &m = *impl_;
+  out.split = ropeSplit(m.g.headDim);
+  out.timeCos = m.timeRope.cs;
+  out.timeSin = m.timeRope.sn;
+  out.rowCos = m.rowRope.cs;
+  out.rowSin = m.rowRope.sn;
+  out.colCos = m.colRope.cs;
+  out.colSin = m.colRope.sn;
 }
 
 void SyntheticVideoModel::initChunk(int chunk, int pass,
@@ -713,8 +766,7 @@ void SyntheticVideoModel::initChunk(int chunk, int pass,
   const float sigma = noiseSigma(pass);
   if (sigma == 0.0f)
     return;
-  const uint64_t key =
-      streamKey(m.seed, kNoise, uint64_t(chunk), uint64_t(pass));
+  const uint64_t key = noiseKey(chunk, pass);
   parallelRanges(m.threads, int64_t(hidden.size()), 1 << 16,
                  [&](int64_t begin, int64_t end) {
                    for (int64_t i = begin; i < end; ++i)

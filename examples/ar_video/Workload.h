@@ -152,6 +152,41 @@ public:
   void residual(int layer, std::vector<float> &hidden,
                 const Tensor4 &attnOut) const;
 
+  // The model's inputs, exactly as the methods above compute with them, for
+  // another implementation of the same model (DeviceModel.h).
+
+  /// The world features of `chunk`'s tokens before the embedding,
+  /// [chunkTokens, contentChannels] row-major: content(chunk) is
+  /// contentFeatures * embeddingMatrix, each sum over the channels in
+  /// ascending order.
+  void contentFeatures(int chunk, std::vector<float> &out) const;
+  /// W_in^T, [contentChannels, modelWidth] row-major.
+  void embeddingMatrix(std::vector<float> &out) const;
+  /// The key of the noise stream of (chunk, pass): initChunk adds
+  /// noiseSigma(pass) * normal(key, i) to element i of the content (the normal
+  /// of docs/ar_video.md, "Random numbers").
+  uint64_t noiseKey(int chunk, int pass) const;
+
+  /// One layer's weights as dense row-major fp32 matrices in the layout of the
+  /// GEMMs: [q | k | v] = x * qkv and hidden += o * out, each sum over the
+  /// inner dimension in ascending order.
+  struct LayerMatrices {
+    std::vector<float> qkv;  ///< [modelWidth, 3 attnWidth]: W_q^T|W_k^T|W_v^T
+    std::vector<float> out;  ///< [attnWidth, modelWidth]: W_o^T
+    std::vector<float> bias; ///< [heads, headDim]: added to q and k before RoPE
+  };
+  /// Generates the layer's weights if no call has yet (as project does).
+  void layerMatrices(int layer, LayerMatrices &out) const;
+
+  /// The fp32 cos/sin tables of the 3D RoPE the projections rotate with, per
+  /// axis [positions, pairs] row-major: time over totalFrames() absolute
+  /// frames, rows over `rows`, cols over `cols`; pairs as ropeSplit(headDim).
+  struct RopeTables {
+    RopeSplit split;
+    std::vector<float> timeCos, timeSin, rowCos, rowSin, colCos, colSin;
+  };
+  void ropeTables(RopeTables &out) const;
+
 private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -2,10 +2,13 @@
 // error of the kept blocks vs dense, kept-list density, output comparisons,
 // sampling, and the rollout accumulator. Double precision throughout,
 // multi-threaded with std::thread, deterministic for any thread count (per-row
-// results are reduced in row order).
+// results are reduced in row order). evaluate(backend, ...) sends the CPU
+// backend here and the CUDA backend to the GPU probe (runtime/cuda/
+// QualityProbe.cpp), whose rows and counts become the same metrics below.
 #include "lfc/half.h"
 #include "lfc/quality.h"
 #include "runtime/core/Parallel.h"
+#include "runtime/quality/Probe.h"
 
 #include <algorithm>
 #include <atomic>
@@ -120,25 +123,39 @@ void checkKept(const KeptBlocks &kept, const char *what,
   }
 }
 
-// Sums of rows-weighted kept fractions of one (b, h): {blocks, tokens}.
-std::pair<double, double> densitySums(const ChunkSelection &sel,
-                                      const KeptBlocks &kept, int64_t b,
-                                      int64_t h) {
+// Sums of rows-weighted kept fractions of one (b, h) from its kept key blocks
+// and kept key tokens per query block (`counts(i)` -> {blocks, tokens}):
+// {blocks, tokens}. The host and the GPU path both sum through here, so their
+// densities are the same bits.
+template <class Counts>
+std::pair<double, double> densitySumsOf(const ChunkSelection &sel,
+                                        Counts counts) {
   const int64_t nqb = sel.queryBlocks(), nkb = sel.keyBlocks();
   const int64_t Lq = sel.queryTokens(), Lk = sel.keyTokens();
   double blocks = 0, tokens = 0;
   for (int64_t i = 0; i < nqb; ++i) {
-    int64_t r = (b * kept.heads + h) * nqb + i;
     int64_t rows = std::min(Lq, (i + 1) * sel.blockQ) - i * sel.blockQ;
+    auto [keptBlocks, keptTokens] = counts(i);
+    blocks += double(rows) * double(keptBlocks) / double(nkb);
+    tokens += double(rows) * double(keptTokens) / double(Lk);
+  }
+  return {blocks, tokens};
+}
+
+// Sums of rows-weighted kept fractions of one (b, h): {blocks, tokens}.
+std::pair<double, double> densitySums(const ChunkSelection &sel,
+                                      const KeptBlocks &kept, int64_t b,
+                                      int64_t h) {
+  const int64_t nqb = sel.queryBlocks(), Lk = sel.keyTokens();
+  return densitySumsOf(sel, [&](int64_t i) {
+    int64_t r = (b * kept.heads + h) * nqb + i;
     int64_t keptTokens = 0;
     for (int32_t n = 0; n < kept.cnt[r]; ++n) {
       int64_t j = kept.idx[r * kept.maxKept + n];
       keptTokens += std::min(Lk, (j + 1) * sel.blockK) - j * sel.blockK;
     }
-    blocks += double(rows) * double(kept.cnt[r]) / double(nkb);
-    tokens += double(rows) * double(keptTokens) / double(Lk);
-  }
-  return {blocks, tokens};
+    return std::pair<int64_t, int64_t>(kept.cnt[r], keptTokens);
+  });
 }
 
 // a . b with a in double, b converted exactly from fp32; four lanes so the
@@ -564,6 +581,96 @@ CallMetrics evaluate(const ChunkSelection &sel, const Tensor4 &q,
         hm.tokenDensity = tk / double(Lq);
       } else {
         hm.density = hm.tokenDensity = 1;
+      }
+      m.error.add(hm.error);
+      m.mass.insert(m.mass.end(), rowMass.begin(), rowMass.end());
+      m.perHead.push_back(hm);
+    }
+  m.massStats = massStats(m.mass);
+  return m;
+}
+
+CallMetrics evaluate(Backend &backend, const ChunkSelection &sel,
+                     const Tensor4 &q, const Tensor4 &k, const Tensor4 &v,
+                     const KeptBlocks *kept, float scale,
+                     const Sample &sample) {
+  if (backend.device() == Device::Host)
+    return evaluate(sel, q, k, v, kept, double(scale), sample);
+  if (backend.device() != Device::Cuda)
+    throw Error("evaluate: backend '" + backend.name() +
+                "' keeps its tensors where no quality probe runs");
+  checkGrid(sel, "evaluate");
+  const int64_t B = q.batch, H = q.heads, D = q.dim;
+  const int64_t Lq = sel.queryTokens(), Lk = sel.keyTokens();
+  if (B <= 0 || H <= 0 || D <= 0)
+    throw Error("evaluate: q must have batch, heads and head_dim > 0, got " +
+                shapeText(q));
+  if (!(scale > 0) || !std::isfinite(scale))
+    throw Error("evaluate: scale must be a positive finite number, got " +
+                std::to_string(scale));
+  const std::vector<int64_t> rows = sampleRows(sample, Lq);
+  const std::vector<int64_t> heads = sampleHeads(sample, H);
+  const int64_t nqb = sel.queryBlocks(), nr = int64_t(rows.size()),
+                nh = int64_t(heads.size());
+  const detail::DeviceProbe probe =
+      detail::probeOnCuda(backend, sel, q, k, v, kept, scale, rows, heads);
+
+  CallMetrics m;
+  m.batch = B;
+  m.heads = H;
+  m.queryRows = Lq;
+  m.keyRows = Lk;
+  m.sampledRows = nr;
+  m.sampledHeads = nh;
+  // Density over every (b, h, row), from the kept counts, summed as
+  // keptDensity() sums them.
+  auto headDensity = [&](int64_t b, int64_t h) {
+    const size_t at = size_t((b * H + h) * nqb);
+    return densitySumsOf(sel, [&](int64_t i) {
+      return std::pair<int64_t, int64_t>(probe.keptBlocks[at + size_t(i)],
+                                         probe.keptTokens[at + size_t(i)]);
+    });
+  };
+  if (probe.dense) {
+    m.density = m.tokenDensity = 1;
+  } else {
+    double blocks = 0, tokens = 0;
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t h = 0; h < H; ++h) {
+        auto [bl, tk] = headDensity(b, h);
+        blocks += bl;
+        tokens += tk;
+      }
+    const double all = double(B * H * Lq);
+    m.density = blocks / all;
+    m.tokenDensity = tokens / all;
+  }
+
+  // Mass and error sums from the GPU's rows, per row as evaluate() forms them.
+  std::vector<double> rowMass(static_cast<size_t>(nr));
+  std::vector<double> od(static_cast<size_t>(D)), os(static_cast<size_t>(D));
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t hi = 0; hi < nh; ++hi) {
+      HeadMetrics hm;
+      hm.batch = b;
+      hm.head = heads[size_t(hi)];
+      for (int64_t t = 0; t < nr; ++t) {
+        const float *rec =
+            &probe.rows[size_t(((b * nh + hi) * nr + t) * probe.rowFloats)];
+        for (int64_t d = 0; d < D; ++d) {
+          od[size_t(d)] = double(rec[d]);
+          os[size_t(d)] = double(rec[D + d]);
+        }
+        rowMass[size_t(t)] = double(rec[2 * D]) / double(rec[2 * D + 1]);
+        hm.error.add(rowErrorSums(os.data(), od.data(), D));
+      }
+      hm.mass = massStats(rowMass);
+      if (probe.dense) {
+        hm.density = hm.tokenDensity = 1;
+      } else {
+        auto [bl, tk] = headDensity(b, hm.head);
+        hm.density = bl / double(Lq);
+        hm.tokenDensity = tk / double(Lq);
       }
       m.error.add(hm.error);
       m.mass.insert(m.mass.end(), rowMass.begin(), rowMass.end());

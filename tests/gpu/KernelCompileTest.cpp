@@ -4,6 +4,7 @@
 #include "lfc/jit.h"
 #include "lfc/sha256.h"
 #include "runtime/cuda/KernelSources.h"
+#include "runtime/quality/Probe.h"
 
 #include <gtest/gtest.h>
 
@@ -64,6 +65,57 @@ TEST_P(KernelsCompile, EveryVariantWithoutWarnings) {
 INSTANTIATE_TEST_SUITE_P(Archs, KernelsCompile,
                          ::testing::ValuesIn(cuda::supportedArchs()),
                          [](const auto &info) { return info.param; });
+
+TEST(QualityProbeKernels, CompileWithoutWarningsForSm80AndSm90a) {
+  // The quality probe (kernels_templates/lfc/quality_probe.cuh): every dtype,
+  // head_dim and CTA size the runtime picks, for the portable and the Hopper
+  // arch.
+  std::string why;
+  if (!nvrtcAvailable(&why))
+    GTEST_SKIP() << "NVRTC unavailable: " << why;
+  struct Variant {
+    std::string arch;
+    DType dtype;
+    int dim, warps;
+  };
+  std::vector<Variant> variants;
+  for (const char *arch : {"sm_80", "sm_90a"})
+    for (DType t : {DType::BF16, DType::F16})
+      for (int dim : {64, 128})
+        for (int warps : {8, 4})
+          variants.push_back({arch, t, dim, warps});
+  std::vector<std::future<JitResult>> results;
+  for (const Variant &v : variants)
+    results.push_back(std::async(std::launch::async, [&v] {
+      JitRequest req;
+      req.kernelName =
+          quality::detail::probeKernelName(v.arch, v.dtype, v.dim, v.warps);
+      req.source =
+          quality::detail::probeKernelSource(v.arch, v.dtype, v.dim, v.warps);
+      req.arch = v.arch;
+      req.includeDirs = {defaultKernelIncludeDir()};
+      req.useCache = false;
+      return jitCompile(req);
+    }));
+  for (size_t i = 0; i < variants.size(); ++i) {
+    const std::string name =
+        quality::detail::probeKernelName(variants[i].arch, variants[i].dtype,
+                                         variants[i].dim, variants[i].warps);
+    JitResult r;
+    ASSERT_NO_THROW(r = results[i].get()) << name;
+    EXPECT_FALSE(r.cubin.empty()) << name;
+    EXPECT_EQ(r.log.find_first_not_of(" \n\r\t\0", 0, 5), std::string::npos)
+        << name << ":\n"
+        << r.log;
+  }
+  EXPECT_EQ(quality::detail::probeKernelName("sm_90a", DType::BF16, 128, 8),
+            "lfc_quality_probe_sm90a_bf16_d128_w8");
+  // H200 (227 KiB per CTA) and sm_80 (163 KiB) take 8 warps; 99 KiB parts 4.
+  EXPECT_EQ(quality::detail::probeWarps(128, 227 * 1024), 8);
+  EXPECT_EQ(quality::detail::probeWarps(128, 163 * 1024), 8);
+  EXPECT_EQ(quality::detail::probeWarps(128, 99 * 1024), 4);
+  EXPECT_EQ(quality::detail::probeWarps(128, 48 * 1024), 0);
+}
 
 TEST(KernelNames, EncodeEveryParameter) {
   cuda::AttnVariant v =

@@ -145,6 +145,23 @@ CallMetrics evaluate(const ChunkSelection &sel, const Tensor4 &q,
                      double scale, const Sample &sample = Sample{},
                      unsigned threads = 0);
 
+/// evaluate() for tensors in `backend`'s memory (docs/QUALITY.md, "On the
+/// GPU"). CPU backend: exactly evaluate() (host tensors and kept list; nullptr
+/// = dense). CUDA backend: q, k, v and `kept` in device memory (bf16/fp16,
+/// head_dim 64 or 128); the sampled rows and heads run on the GPU in fp32 and
+/// only their results and the kept counts come back. `kept` as the CUDA
+/// backend's select writes it, or nullptr: the chunk's static mask when it is
+/// neither dense nor without one (a static-only chunk, whose GPU attention has
+/// no kept list), else dense — as CudaBackend::attention reads nullptr. Same
+/// CallMetrics fields; density exact (the same sums as keptDensity()), mass
+/// and error within the documented fp32 tolerance. Throws lfc::Error naming the
+/// argument and the expected device/shape, or the kernel on a JIT or launch
+/// failure.
+CallMetrics evaluate(Backend &backend, const ChunkSelection &sel,
+                     const Tensor4 &q, const Tensor4 &k, const Tensor4 &v,
+                     const KeptBlocks *kept, float scale,
+                     const Sample &sample = Sample{});
+
 /// The density of a kept list alone (no Q/K/V): {blocks, tokens}, mean over
 /// every (b, h, query row); {1, 1} for nullptr (dense).
 struct Density {
