@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 LFC=${1:-build/bin/lfc}
 OUT=${2:-.deps/plans}
 mkdir -p "$OUT"
-for policy in examples/policies/*.toml; do
+for policy in examples/policies/*.toml examples/ar_video/self_forcing_short_reduced.toml; do
   name=$(basename "$policy" .toml)
   "$LFC" compile "$policy" -o "$OUT/$name" --force
 done

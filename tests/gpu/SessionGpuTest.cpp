@@ -65,6 +65,7 @@ TEST_P(SessionGpu, DenseMatchesOracleAndViewsMatchFrames) {
   spec.chunks = gc.chunks;
   spec.framesPerChunk = gc.framesPerChunk;
   spec.tokensPerFrame = 24;
+  spec.headDim = 64; // the CUDA kernels' smallest head_dim
   spec.dense = true;
   spec.passes = 2;
   const Plan plan = sessionPlan(spec);
@@ -124,6 +125,8 @@ TEST_P(SessionGpu, SparseMatchesCpuSession) {
     spec.chunks = gc.chunks;
     spec.framesPerChunk = gc.framesPerChunk;
     spec.tokensPerFrame = 48;
+    spec.headDim = 64;
+    spec.block = 32;
     spec.everyPass = everyPass;
     spec.framesTopK = std::max(3, gc.sink + 1);
     const Plan plan = sessionPlan(spec);
