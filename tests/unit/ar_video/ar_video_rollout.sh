@@ -32,3 +32,13 @@ assert len(r["records"]["chunk"]) == 7 * 5 * 4
 print("ok: 7 chunks, 140 calls; chunk 1 exact; later chunks at their budget; replay identical")
 PY
 grep -q "^report: " "$work/out.txt"
+# A global-cache trace that records no sink frames (a model without a window need not) replays
+# on the same plan; a trace whose window differs from the plan's is refused, naming the field.
+sed -i 's/"sink_frames": 1/"sink_frames": 0/' "$work/trace/trace.json"
+grep -q '"sink_frames": 0' "$work/trace/trace.json"
+"$lfc" replay "$work/trace" --plan "$work/plan" --report "$work/replay0" >/dev/null 2>&1
+sed -i 's/"kv_window_frames": 0/"kv_window_frames": 21/' "$work/trace/trace.json"
+if "$lfc" replay "$work/trace" --plan "$work/plan" --report "$work/replay21" >"$work/r21.txt" 2>&1; then
+  echo "replay accepted a trace with another KV window" >&2; exit 1
+fi
+grep -q "kv_window_frames: trace 21, plan 0" "$work/r21.txt"
