@@ -175,6 +175,14 @@ DeviceProbe probeOnCuda(Backend &backend, const ChunkSelection &sel,
     throw Error("evaluate: backend '" + backend.name() +
                 "' reports CUDA memory but is not lfc's CUDA backend "
                 "(createCudaBackend()); the quality probe needs its JIT");
+  // The probe runs on the legacy default stream and reads its results back
+  // synchronously; work the backend queued on a stream of its own (a
+  // session's) must be done first. When this returns, the probe is done too.
+  if (gpu->stream())
+    cuda::check(cuda::driver().cuStreamSynchronize(
+                    static_cast<CUstream>(gpu->stream())),
+                "cuStreamSynchronize",
+                "evaluate: waiting for the backend's stream");
   checkSelection(sel);
   const int64_t B = q.batch, H = q.heads, D = q.dim;
   const int64_t Lq = sel.queryTokens(), Lk = sel.keyTokens();
