@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # One GPU-machine session for the CUDA backend: build (runtime only), GPU tests, sanitizers,
 # kernel benchmark + peers. Logs go to $OUT (or ./out). Usage: bench/gpu_session.sh [steps]
-# with steps from: build smoke tests sanitize tune bench plans (default: all but smoke, tune,
-# plans). `plans` runs compiled plans ($LFC_TEST_PLANS_DIR, default .deps/plans: compile them
-# here with scripts/compile-example-plans.sh, the GPU machine has no MLIR) through the rollout
-# test and lfc_plan_bench. Every
-# GPU step runs under a timeout ($LFC_STEP_TIMEOUT s, default 240): a hung kernel must not eat
-# the lease.
+# with steps from: build smoke tests sanitize tune bench plans rollout (default: all but smoke,
+# tune, plans, rollout). `plans` runs compiled plans ($LFC_TEST_PLANS_DIR, default .deps/plans:
+# compile them here with scripts/compile-example-plans.sh, the GPU machine has no MLIR) through
+# the rollout test and lfc_plan_bench. `rollout` runs the full AR rollout under
+# $LFC_ROLLOUT_PLAN (default .deps/plans/self_forcing_short) with lfc_ar_video, then cuDNN SDPA
+# on the same loop's shapes (bench/rollout_vs_cudnn.py; docs/PERFORMANCE.md, "The AR loop at
+# full size"). Every GPU step runs under a timeout ($LFC_STEP_TIMEOUT s, default 240): a hung
+# kernel must not eat the lease.
 set -uo pipefail
 OUT=${OUT:-$PWD/out}
 mkdir -p "$OUT"
@@ -23,6 +25,7 @@ if has build; then
     >"$OUT/cmake.log" 2>&1 || { tail -30 "$OUT/cmake.log"; exit 1; }
   targets="lfc_kernel_bench lfc_plan_bench"
   [[ $TESTS == ON ]] && targets="$targets lfc_gpu_tests lfc_kernel_compile_tests"
+  has rollout && targets="$targets lfc_ar_video lfc_rollout_bench"
   ninja -C "$BUILD" -j16 $targets >"$OUT/build.log" 2>&1 || { grep -E "error|FAILED" "$OUT/build.log" | head -30; exit 1; }
 fi
 export LFC_CACHE_DIR=/tmp/lfc-jit-cache
@@ -62,5 +65,18 @@ if has plans; then
     | grep -E "FAILED|PASSED|OK \]|plan |chunk |Failure|error" | head -80
   [[ ${PIPESTATUS[0]} == 0 ]] || status=1
   $T "$BUILD/bin/lfc_plan_bench" --reps 30 "$LFC_TEST_PLANS_DIR"/*/ 2>&1 | tee "$OUT/plan_bench.log" || status=1
+fi
+if has rollout; then
+  # lfc_ar_video (30 layers x 7 chunks x 5 passes, dense and under the plan, ~11 s on the H200),
+  # then cuDNN SDPA on each chunk's shapes in the same GPU session.
+  PYTHONUNBUFFERED=1 $T python3 bench/rollout_vs_cudnn.py --bench-dir "$BUILD/bin" \
+    --plan "${LFC_ROLLOUT_PLAN:-$PWD/.deps/plans/self_forcing_short}" --report-dir "$OUT/rollout_report" \
+    --out "$OUT/rollout.md" 2>&1 | tee "$OUT/rollout.log"
+  [[ ${PIPESTATUS[0]} == 0 ]] || status=1
+  # The session's attention alone over the same rollout, eager and with each denoising pass
+  # replayed as a CUDA Graph.
+  $T "$BUILD/bin/lfc_rollout_bench" --plan "${LFC_ROLLOUT_PLAN:-$PWD/.deps/plans/self_forcing_short}" \
+    --json "$OUT/rollout_graph.json" 2>&1 | tee "$OUT/rollout_graph.log"
+  [[ ${PIPESTATUS[0]} == 0 ]] || status=1
 fi
 exit $status
