@@ -31,6 +31,8 @@ using lfc::cuda::DeviceBuffer;
 struct Options {
   int tokensPerFrame = 1560, framesPerChunk = 3, visibleFrames = 21;
   int heads = 12, dim = 128, block = 128, reps = 30;
+  /// Stop after the selection timings (no attention).
+  bool selectOnly = false;
   std::vector<double> densities = {1.0, 0.5, 0.2, 0.1};
   std::string exportDir; ///< empty: no export
   /// Extra attention kernels (tileQ, tileK, warps, wgmma) to time besides the
@@ -45,7 +47,7 @@ struct Options {
       "N>=20] "
       "[--densities 1,0.5,0.2,0.1] [--tokens-per-frame N] [--frames N] "
       "[--visible-frames N] [--heads N] [--block 64|128] [--tiles "
-      "tq,tk,warps,wgmma;...]\n",
+      "tq,tk,warps,wgmma;...] [--select-only]\n",
       msg);
   std::exit(2);
 }
@@ -73,6 +75,8 @@ Options parse(int argc, char **argv) {
       o.heads = std::stoi(value());
     else if (a == "--block")
       o.block = std::stoi(value());
+    else if (a == "--select-only")
+      o.selectOnly = true;
     else if (a == "--tiles") {
       std::stringstream ss(value());
       for (std::string cfg; std::getline(ss, cfg, ';');) {
@@ -142,6 +146,79 @@ std::vector<uint16_t> videoLike(int64_t S, int64_t H, int64_t D, int T,
   return out;
 }
 
+/// GPU time per call, in microseconds, of `call` issued kCalls times back to
+/// back behind a spin kernel, so that host work between launches never leaves
+/// the GPU idle: the median over `reps`.
+double queuedUs(cuda::CudaBackend &gpu, CUfunction spin, int reps,
+                const std::function<void()> &call) {
+  constexpr int kCalls = 20;
+  std::vector<double> us;
+  for (int r = 0; r < reps; ++r) {
+    long long cycles = 10'000'000; // ~5 ms: longer than enqueuing the calls
+    void *args[] = {&cycles};
+    cuda::check(cuda::driver().cuLaunchKernel(
+                    spin, 1, 1, 1, 1, 1, 1, 0,
+                    static_cast<CUstream>(gpu.stream()), args, nullptr),
+                "cuLaunchKernel", "lfc_bench_spin");
+    const auto a = gpu.mark();
+    for (int i = 0; i < kCalls; ++i)
+      call();
+    const auto b = gpu.mark();
+    us.push_back(gpu.elapsedMs(*a, *b) * 1000.0 / kCalls);
+  }
+  std::sort(us.begin(), us.end());
+  return us[us.size() / 2];
+}
+
+/// The pool and select kernels alone (GPU time, no host gaps): both, each
+/// with the other replaced by an empty kernel, and two empty kernels (the
+/// launch floor the per-kernel estimates subtract half of).
+void selectionKernels(cuda::CudaBackend &gpu, const ChunkSelection &sel,
+                      const Tensor4 &q, const Tensor4 &k,
+                      const PooledKeyCache *cache, KeptBlocks &kept, int reps,
+                      const char *what) {
+  cuda::SelectVariant sv{gpu.arch(), q.dtype, int(q.dim)};
+  const std::string name = cuda::kernelName(sv);
+  const cuda::LoadedKernel &m = gpu.load(
+      name, [&] { return cuda::entrySource(sv); },
+      {name + "_commit", name + "_pool", name + "_select"},
+      gpu.selectSharedLimit());
+  const cuda::LoadedKernel &helpers = gpu.load(
+      "lfc_bench_select_helpers",
+      [] {
+        return std::string(
+            "#include \"lfc/abi.h\"\n"
+            "extern \"C\" __global__ void lfc_bench_spin(long long cycles) {\n"
+            "  const long long t0 = clock64();\n"
+            "  while (clock64() - t0 < cycles) {\n  }\n}\n"
+            "extern \"C\" __global__ void lfc_bench_no_pool(const "
+            "LfcPoolKeysParams p) {\n  (void)p;\n}\n"
+            "extern \"C\" __global__ void lfc_bench_no_select(const "
+            "LfcSelectParams p) {\n  (void)p;\n}\n");
+      },
+      {"lfc_bench_spin", "lfc_bench_no_pool", "lfc_bench_no_select"},
+      gpu.selectSharedLimit());
+  CUfunction pool = m.functions.at(name + "_pool"),
+             select = m.functions.at(name + "_select"),
+             noPool = helpers.functions.at("lfc_bench_no_pool"),
+             noSelect = helpers.functions.at("lfc_bench_no_select"),
+             spin = helpers.functions.at("lfc_bench_spin");
+  auto run = [&](CUfunction pf, CUfunction sf) {
+    return queuedUs(gpu, spin, reps, [&] {
+      gpu.launchSelect(name, pf, sf, sel, q, k, cache, kept);
+    });
+  };
+  // The select kernel alone reads the means a full call left.
+  gpu.launchSelect(name, pool, select, sel, q, k, cache, kept);
+  const double both = run(pool, select), poolOnly = run(pool, noSelect),
+               selectOnly = run(noPool, select), empty = run(noPool, noSelect);
+  std::printf("selection kernels (%s): pool + select %.1f us per call "
+              "(GPU, back to back); pool ~%.1f us, select ~%.1f us "
+              "(pool + empty %.1f, empty + select %.1f, 2 empty %.1f)\n",
+              what, both, poolOnly - empty / 2, selectOnly - empty / 2,
+              poolOnly, selectOnly, empty);
+}
+
 } // namespace
 
 int main(int argc, char **argv) try {
@@ -185,7 +262,8 @@ int main(int argc, char **argv) try {
     const std::string sname = cuda::kernelName(sv);
     gpu.load(
         sname, [&] { return cuda::entrySource(sv); },
-        {sname + "_commit", sname + "_pool", sname + "_select"}, 0);
+        {sname + "_commit", sname + "_pool", sname + "_select"},
+        gpu.selectSharedLimit());
     for (bool dense : {false, true}) {
       cuda::AttnVariant v =
           gpu.attnVariant(DType::BF16, int(D), o.block, o.block, dense);
@@ -278,6 +356,25 @@ int main(int argc, char **argv) try {
                 "includes cache allocation)\n",
                 ref.keptKeyBlocks, selCached, selScratch, (long long)(lk - lq),
                 commitMs);
+    selectionKernels(gpu, ref, tq, tk, cache.get(), kept, o.reps,
+                     "AR loop: committed past in the cache");
+    selectionKernels(gpu, ref, tq, tk, nullptr, kept, o.reps,
+                     "pooling from scratch");
+    {
+      // The commit kernel alone: one chunk's rows into a cache holding the
+      // rest of the past.
+      auto c = gpu.createPooledKeys(B, H, D, lk, o.block, o.tokensPerFrame);
+      gpu.commitKeys(*c, tk, lk - 2 * lq);
+      gpu.synchronize();
+      const auto a = gpu.mark();
+      gpu.commitKeys(*c, tk, lk - lq);
+      const auto b = gpu.mark();
+      std::printf("commit of one chunk (%lld tokens): %.1f us (GPU, one call, "
+                  "includes host launch time)\n",
+                  (long long)lq, gpu.elapsedMs(*a, *b) * 1000.0);
+    }
+    if (o.selectOnly)
+      return 0;
   }
 
   std::printf("\n%-8s %-6s %-10s %-10s %-10s %s\n", "density", "kept",

@@ -30,9 +30,20 @@ struct LfcAttnParams {
   int maxKept;
 };
 
+/// Rows of one shared-memory staging tile of the commit, pool and select
+/// kernels. 48: the select kernel's two fp32 tiles (d128: 49.5 KiB) leave room
+/// for four CTAs per H100/H200 SM, so the reference shape's 444 CTAs run in one
+/// wave on 132 SMs.
+#define LFC_SELECT_TILE_ROWS 48
+
+/// Dynamic shared memory of the commit and pool kernels: two staging tiles of
+/// LFC_SELECT_TILE_ROWS 16-bit key rows.
+#define LFC_POOL_SHARED_BYTES(dim) (2 * LFC_SELECT_TILE_ROWS * (dim)*2)
+
 /// Commits rows [begin, end) of k into the fp32 running sums of key blocks and
-/// frames: grid = (ceil((touched blocks + touched frames) * dim / threads),
-/// heads, batch).
+/// frames, one CTA per touched unit (blocks first, then frames):
+/// grid = (touched blocks + touched frames, heads, batch), dynamic shared
+/// memory LFC_POOL_SHARED_BYTES(dim).
 struct LfcCommitParams {
   LfcTensorArg k;
   /// [batch][heads][maxBlocks][dim] and [batch][heads][maxFrames][dim] fp32
@@ -47,8 +58,11 @@ struct LfcCommitParams {
 
 /// Pools every key block and frame of the logical KV sequence into fp32 means,
 /// continuing the committed sums (rows [0, committed)) with the rows of k after
-/// them: grid = (ceil((key blocks + frameEnd - frameBegin) * dim / threads),
-/// heads, batch).
+/// them. Units that end inside the committed prefix only divide their sums;
+/// the others ("active": key blocks from LFC_POOL_FIRST_ACTIVE_BLOCK, frames
+/// from LFC_POOL_FIRST_ACTIVE_FRAME) get one CTA each, which stages their rows
+/// in shared memory: grid = (LFC_POOL_CTAS(...), heads, batch), dynamic shared
+/// memory LFC_POOL_SHARED_BYTES(dim).
 struct LfcPoolKeysParams {
   LfcTensorArg k;
   /// Committed sums (may be null when committed == 0), laid out as in
@@ -68,13 +82,56 @@ struct LfcPoolKeysParams {
   int frameBegin, frameEnd;
 };
 
-/// Dynamic shared memory of the select kernel: fp32 block and frame scores,
-/// then byte flags (eligible block, kept block, eligible frame).
+/// The first key block whose rows extend past the committed prefix.
+#define LFC_POOL_FIRST_ACTIVE_BLOCK(committed, blockK, keyBlocks)              \
+  ((committed) / (blockK) < (keyBlocks) ? (committed) / (blockK) : (keyBlocks))
+/// The first pooled frame in [frameBegin, frameEnd) whose rows extend past the
+/// committed prefix.
+#define LFC_POOL_FIRST_ACTIVE_FRAME(committed, tokensPerFrame, frameBegin,     \
+                                    frameEnd)                                  \
+  ((committed) / (tokensPerFrame) < (frameBegin)                               \
+       ? (frameBegin)                                                          \
+       : ((committed) / (tokensPerFrame) < (frameEnd)                          \
+              ? (committed) / (tokensPerFrame)                                 \
+              : (frameEnd)))
+/// Pool grid: one CTA per active unit, then ceil(passive units * dim /
+/// threads) CTAs that divide the committed sums of the others, one thread per
+/// (unit, d).
+#define LFC_POOL_CTAS(committed, blockK, keyBlocks, tokensPerFrame,            \
+                      frameBegin, frameEnd, dim, threads)                      \
+  (((keyBlocks)-LFC_POOL_FIRST_ACTIVE_BLOCK(committed, blockK, keyBlocks)) +   \
+   ((frameEnd)-LFC_POOL_FIRST_ACTIVE_FRAME(committed, tokensPerFrame,          \
+                                           frameBegin, frameEnd)) +            \
+   ((LFC_POOL_FIRST_ACTIVE_BLOCK(committed, blockK, keyBlocks) +               \
+     LFC_POOL_FIRST_ACTIVE_FRAME(committed, tokensPerFrame, frameBegin,        \
+                                 frameEnd) -                                   \
+     (frameBegin)) *                                                           \
+        (dim) +                                                                \
+    (threads)-1) /                                                             \
+       (threads))
+
+/// Select kernel shared memory past the staging tiles: fp32 scores of the
+/// eligible blocks (by eligible position) and of the frames, then the eligible
+/// block list (16-bit indices) and byte flags of the frames. The compiler
+/// (lf-lower-to-kernels) and the dialect verifier mirror this formula for a
+/// plan's select entry; the runtime launches LFC_SELECT_LAUNCH_BYTES.
 #define LFC_SELECT_SHARED_BYTES(keyBlocks, frames)                             \
   (((keyBlocks) + (frames)) * 4 + ((2 * (keyBlocks) + (frames) + 15) / 16) * 16)
 
+/// Select kernel staging: two tiles of LFC_SELECT_TILE_ROWS fp32 rows of
+/// dim + 4 floats (the pad spreads a warp's row reads over every bank); the
+/// query rows pass through the first tile as 16-bit rows.
+#define LFC_SELECT_STAGE_BYTES(dim) (2 * LFC_SELECT_TILE_ROWS * ((dim) + 4) * 4)
+
+/// Dynamic shared memory the select kernel is launched with: the staging tiles,
+/// then LFC_SELECT_SHARED_BYTES.
+#define LFC_SELECT_LAUNCH_BYTES(keyBlocks, frames, dim)                        \
+  (LFC_SELECT_STAGE_BYTES(dim) + LFC_SELECT_SHARED_BYTES(keyBlocks, frames))
+
 /// Hierarchical selection, one CTA per (query block, head, batch):
-/// grid = (queryBlocks, heads, batch).
+/// grid = (queryBlocks, heads, batch), dynamic shared memory
+/// LFC_SELECT_LAUNCH_BYTES(keyBlocks, frames, dim). Eligible blocks are listed
+/// as 16-bit indices: keyBlocks <= 65535 (far past what fits in shared memory).
 struct LfcSelectParams {
   LfcTensorArg q;
   const float *blockMeans;

@@ -381,14 +381,14 @@ void CudaBackend::commitKeys(PooledKeyCache &cache, const Tensor4 &k,
   p.tokensPerFrame = c->tokensPerFrame;
   p.begin = int(c->committed);
   p.end = int(endToken);
+  // One CTA per touched block and frame, staging its rows in shared memory.
   const int64_t units =
       ((endToken - 1) / c->blockK - c->committed / c->blockK + 1) +
       ((endToken - 1) / c->tokensPerFrame - c->committed / c->tokensPerFrame +
        1);
-  const int64_t threads = units * c->dim;
-  launch(stream_, m.functions.at(entry), entry,
-         unsigned((threads + kSelectThreads - 1) / kSelectThreads),
-         unsigned(c->heads), unsigned(c->batch), kSelectThreads, 0, &p);
+  launch(stream_, m.functions.at(entry), entry, unsigned(units),
+         unsigned(c->heads), unsigned(c->batch), kSelectThreads,
+         unsigned(LFC_POOL_SHARED_BYTES(int(c->dim))), &p);
   c->committed = endToken;
 }
 
@@ -464,12 +464,14 @@ void CudaBackend::launchSelect(const std::string &name, CUfunction poolFn,
       frameStage ? std::max(0, sel.framesTopK - sinkEnd - (past - nearBegin))
                  : -1;
 
-  // One CTA ranks all key blocks of its query block in shared memory; the
-  // select kernel's static shared memory is under 1 KiB, so the rest of the
-  // opt-in limit is the budget.
-  const int selectShared = LFC_SELECT_SHARED_BYTES(int(nkb), int(nf));
+  // One CTA ranks all key blocks of its query block in shared memory, next to
+  // its staging tiles; the select kernel's static shared memory is under 1 KiB,
+  // so the rest of the opt-in limit is the budget. Eligible blocks are listed
+  // as 16-bit indices (far more than any CTA's shared memory ranks).
+  const int64_t selectShared =
+      LFC_SELECT_LAUNCH_BYTES(nkb, int64_t(nf), int64_t(dim));
   const int selectLimit = selectSharedLimit();
-  if (selectShared > selectLimit)
+  if (selectShared > selectLimit || nkb > 65535)
     throw Error(name + "_select: " + std::to_string(nkb) + " key blocks and " +
                 std::to_string(nf) + " frames need " +
                 std::to_string(selectShared) +
@@ -504,10 +506,15 @@ void CudaBackend::launchSelect(const std::string &name, CUfunction poolFn,
   pp.frames = int(nf);
   pp.frameBegin = frameStage ? sinkEnd : 0;
   pp.frameEnd = frameStage ? nearBegin : 0;
-  const int64_t poolThreads = (nkb + pp.frameEnd - pp.frameBegin) * dim;
-  launch(stream_, poolFn, name + "_pool",
-         unsigned((poolThreads + kSelectThreads - 1) / kSelectThreads),
-         unsigned(heads), unsigned(batch), kSelectThreads, 0, &pp);
+  // One CTA per unit with rows past the committed prefix, then the CTAs that
+  // divide the other units' final sums (abi.h).
+  const int64_t poolCtas =
+      LFC_POOL_CTAS(int64_t(pp.committed), int64_t(pp.blockK), nkb,
+                    int64_t(pp.tokensPerFrame), int64_t(pp.frameBegin),
+                    int64_t(pp.frameEnd), dim, int64_t(kSelectThreads));
+  launch(stream_, poolFn, name + "_pool", unsigned(poolCtas), unsigned(heads),
+         unsigned(batch), kSelectThreads,
+         unsigned(LFC_POOL_SHARED_BYTES(int(dim))), &pp);
 
   LfcSelectParams sp{};
   sp.q = tensorArg(q);
