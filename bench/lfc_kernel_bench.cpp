@@ -46,7 +46,8 @@ struct Options {
       "lfc_kernel_bench: %s\nusage: lfc_kernel_bench [--export DIR] [--reps "
       "N>=20] "
       "[--densities 1,0.5,0.2,0.1] [--tokens-per-frame N] [--frames N] "
-      "[--visible-frames N] [--heads N] [--block 64|128] [--tiles "
+      "[--visible-frames N] [--heads N] [--head-dim 64|128] [--block 64|128] "
+      "[--tiles "
       "tq,tk,warps,wgmma;...] [--select-only]\n",
       msg);
   std::exit(2);
@@ -73,6 +74,8 @@ Options parse(int argc, char **argv) {
       o.visibleFrames = std::stoi(value());
     else if (a == "--heads")
       o.heads = std::stoi(value());
+    else if (a == "--head-dim")
+      o.dim = std::stoi(value());
     else if (a == "--block")
       o.block = std::stoi(value());
     else if (a == "--select-only")
@@ -101,6 +104,8 @@ Options parse(int argc, char **argv) {
   }
   if (o.reps < 20)
     usage("--reps must be at least 20 (the median needs them)");
+  if (o.dim != 64 && o.dim != 128)
+    usage("--head-dim must be 64 or 128 (the kernels' head dims)");
   return o;
 }
 

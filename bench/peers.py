@@ -53,10 +53,12 @@ def main():
     ap.add_argument("--bench", help="lfc_kernel_bench binary (run first); omit to reuse --dir")
     ap.add_argument("--dir", default="/tmp/lfc_bench")
     ap.add_argument("--reps", type=int, default=30)
+    ap.add_argument("--bench-args", default="",
+                    help="extra lfc_kernel_bench arguments, e.g. '--tokens-per-frame 1536 --head-dim 64'")
     args = ap.parse_args()
 
     if args.bench:
-        cmd = [args.bench, "--export", args.dir, "--reps", str(args.reps)]
+        cmd = [args.bench, "--export", args.dir, "--reps", str(args.reps)] + args.bench_args.split()
         print("$", " ".join(cmd), flush=True)
         subprocess.run(cmd, check=True)
 
