@@ -49,25 +49,12 @@ struct Stream {
   ~Stream() { cuda::driver().cuStreamDestroy_v2(s); }
 };
 
-struct GpuCase {
-  const char *name;
-  int window, sink, chunks, framesPerChunk;
-};
-
-class SessionGpu : public ::testing::TestWithParam<GpuCase> {};
+class SessionGpu : public ::testing::TestWithParam<CacheCase> {};
 
 TEST_P(SessionGpu, DenseMatchesOracleAndViewsMatchFrames) {
   SKIP_WITHOUT_GPU();
-  const GpuCase &gc = GetParam();
-  SessionPlanSpec spec;
-  spec.window = gc.window;
-  spec.sink = gc.sink;
-  spec.chunks = gc.chunks;
-  spec.framesPerChunk = gc.framesPerChunk;
-  spec.tokensPerFrame = 24;
-  spec.headDim = 64; // the CUDA kernels' smallest head_dim
-  spec.dense = true;
-  spec.passes = 2;
+  const CacheCase &gc = GetParam();
+  const SessionPlanSpec spec = denseSpec(gc, 64); // the kernels' smallest D
   const Plan plan = sessionPlan(spec);
   const Model m(spec);
   auto gpu = createCudaBackend();
@@ -100,13 +87,12 @@ TEST_P(SessionGpu, DenseMatchesOracleAndViewsMatchFrames) {
         out.buf.download(outHost.storage.data(), outHost.storage.size() * 2);
         const std::vector<double> ref =
             denseReference(q, K, V, plan.geometry.softmaxScale);
-        for (int64_t i = 0; i < m.lq; ++i)
-          for (int64_t h = 0; h < m.H; ++h)
-            for (int64_t d = 0; d < m.D; ++d) {
-              const double r = ref[size_t((i * m.H + h) * m.D + d)];
-              ASSERT_NEAR(outHost.get(0, i, h, d), r, 1e-2 + 1e-2 * std::abs(r))
-                  << gc.name << " chunk " << chunk << " row " << i;
-            }
+        expectMatchesDense(outHost, ref,
+                           std::string(gc.name) + " chunk " +
+                               std::to_string(chunk) + " pass " +
+                               std::to_string(pass));
+        if (::testing::Test::HasFatalFailure())
+          return;
         ++calls;
       }
     }
@@ -117,7 +103,7 @@ TEST_P(SessionGpu, DenseMatchesOracleAndViewsMatchFrames) {
 
 TEST_P(SessionGpu, SparseMatchesCpuSession) {
   SKIP_WITHOUT_GPU();
-  const GpuCase &gc = GetParam();
+  const CacheCase &gc = GetParam();
   for (const bool everyPass : {true, false}) {
     SessionPlanSpec spec;
     spec.window = gc.window;
@@ -198,11 +184,11 @@ TEST_P(SessionGpu, SparseMatchesCpuSession) {
 
 INSTANTIATE_TEST_SUITE_P(
     Caches, SessionGpu,
-    ::testing::Values(GpuCase{"global", 0, 0, 5, 2},
-                      GpuCase{"window_sink1", 4, 1, 7, 2},
-                      GpuCase{"window_no_sink", 4, 0, 6, 2},
-                      GpuCase{"sink_spans_chunks", 4, 3, 7, 2},
-                      GpuCase{"long_like", 12, 1, 9, 3}),
+    ::testing::Values(CacheCase{"global", 0, 0, 5, 2},
+                      CacheCase{"window_sink1", 4, 1, 7, 2},
+                      CacheCase{"window_no_sink", 4, 0, 6, 2},
+                      CacheCase{"sink_spans_chunks", 4, 3, 7, 2},
+                      CacheCase{"long_like", 12, 1, 9, 3}),
     [](const auto &info) { return std::string(info.param.name); });
 
 } // namespace

@@ -47,11 +47,6 @@ void runSession(Backend &cpu, const Plan &plan, const Model &m, Feed feed,
   }
 }
 
-struct CacheCase {
-  const char *name;
-  int window, sink, chunks, framesPerChunk;
-};
-
 class SessionCacheTest : public ::testing::TestWithParam<CacheCase> {};
 
 // Dense plans: every output against the double-precision oracle on the frames
@@ -59,52 +54,42 @@ class SessionCacheTest : public ::testing::TestWithParam<CacheCase> {};
 // bit for bit.
 TEST_P(SessionCacheTest, DenseMatchesOracleOverRollout) {
   const CacheCase &cc = GetParam();
-  SessionPlanSpec spec;
-  spec.window = cc.window;
-  spec.sink = cc.sink;
-  spec.chunks = cc.chunks;
-  spec.framesPerChunk = cc.framesPerChunk;
-  spec.tokensPerFrame = 24;
-  spec.dense = true;
-  spec.passes = 2;
+  const SessionPlanSpec spec = denseSpec(cc, 16);
   const Plan plan = sessionPlan(spec);
   const Model m(spec);
   auto cpu = createCpuBackend(2);
   int calls = 0, rolled = 0;
-  runSession(
-      *cpu, plan, m, Feed::Copy,
-      [&](Session &s, int chunk, int pass, int l, const HostTensor &o) {
-        const HostTensor q = m.input(chunk, pass, l, 0);
-        const HostTensor k = m.logical(chunk, pass, l, 1);
-        const HostTensor v = m.logical(chunk, pass, l, 2);
-        // The session's logical view holds exactly those frames.
-        const Tensor4 K = s.keys(l), V = s.values(l);
-        ASSERT_EQ(K.tokens, k.view.tokens);
-        for (int64_t t = 0; t < K.tokens; ++t)
-          for (int64_t h = 0; h < m.H; ++h)
-            for (int64_t d = 0; d < m.D; ++d) {
-              const auto *kp = static_cast<const uint16_t *>(K.data);
-              const auto *vp = static_cast<const uint16_t *>(V.data);
-              ASSERT_EQ(kp[K.offset(0, t, h) + d],
-                        k.storage[size_t(k.index(0, t, h, d))])
-                  << "chunk " << chunk << " pass " << pass << " layer " << l
-                  << " key token " << t;
-              ASSERT_EQ(vp[V.offset(0, t, h) + d],
-                        v.storage[size_t(v.index(0, t, h, d))]);
-            }
-        const std::vector<double> ref =
-            denseReference(q, k, v, plan.geometry.softmaxScale);
-        for (int64_t i = 0; i < m.lq; ++i)
-          for (int64_t h = 0; h < m.H; ++h)
-            for (int64_t d = 0; d < m.D; ++d) {
-              const double r = ref[size_t((i * m.H + h) * m.D + d)];
-              ASSERT_NEAR(o.get(0, i, h, d), r, 1e-2 + 1e-2 * std::abs(r))
-                  << "chunk " << chunk << " pass " << pass << " layer " << l
-                  << " row " << i;
-            }
-        ++calls;
-        rolled += k.view.tokens < int64_t(chunk) * m.lq;
-      });
+  runSession(*cpu, plan, m, Feed::Copy,
+             [&](Session &s, int chunk, int pass, int l, const HostTensor &o) {
+               const HostTensor q = m.input(chunk, pass, l, 0);
+               const HostTensor k = m.logical(chunk, pass, l, 1);
+               const HostTensor v = m.logical(chunk, pass, l, 2);
+               // The session's logical view holds exactly those frames.
+               const Tensor4 K = s.keys(l), V = s.values(l);
+               ASSERT_EQ(K.tokens, k.view.tokens);
+               for (int64_t t = 0; t < K.tokens; ++t)
+                 for (int64_t h = 0; h < m.H; ++h)
+                   for (int64_t d = 0; d < m.D; ++d) {
+                     const auto *kp = static_cast<const uint16_t *>(K.data);
+                     const auto *vp = static_cast<const uint16_t *>(V.data);
+                     ASSERT_EQ(kp[K.offset(0, t, h) + d],
+                               k.storage[size_t(k.index(0, t, h, d))])
+                         << "chunk " << chunk << " pass " << pass << " layer "
+                         << l << " key token " << t;
+                     ASSERT_EQ(vp[V.offset(0, t, h) + d],
+                               v.storage[size_t(v.index(0, t, h, d))]);
+                   }
+               const std::vector<double> ref =
+                   denseReference(q, k, v, plan.geometry.softmaxScale);
+               expectMatchesDense(o, ref,
+                                  "chunk " + std::to_string(chunk) + " pass " +
+                                      std::to_string(pass) + " layer " +
+                                      std::to_string(l));
+               if (::testing::Test::HasFatalFailure())
+                 return;
+               ++calls;
+               rolled += k.view.tokens < int64_t(chunk) * m.lq;
+             });
   EXPECT_EQ(calls, spec.chunks * spec.passes * spec.layers);
   if (cc.window > 0)
     EXPECT_GT(rolled, 0) << "the window never rolled: the case tests nothing";

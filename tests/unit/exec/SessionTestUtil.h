@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 #include <algorithm>
@@ -160,6 +161,41 @@ inline std::vector<double> denseReference(const HostTensor &q,
       }
     }
   return out;
+}
+
+/// A cache geometry of the parameterized session tests.
+struct CacheCase {
+  const char *name;
+  int window, sink, chunks, framesPerChunk;
+};
+
+/// The dense-oracle spec of a cache case: every chunk dense, two passes.
+inline SessionPlanSpec denseSpec(const CacheCase &c, int headDim) {
+  SessionPlanSpec spec;
+  spec.window = c.window;
+  spec.sink = c.sink;
+  spec.chunks = c.chunks;
+  spec.framesPerChunk = c.framesPerChunk;
+  spec.tokensPerFrame = 24;
+  spec.headDim = headDim;
+  spec.dense = true;
+  spec.passes = 2;
+  return spec;
+}
+
+/// Every element of `out` [1, lq, H, D] within 1e-2 + 1e-2 |ref| of the
+/// oracle's `ref` (row-major [lq, H, D]).
+inline void expectMatchesDense(const HostTensor &out,
+                               const std::vector<double> &ref,
+                               const std::string &where) {
+  const int64_t lq = out.view.tokens, H = out.view.heads, D = out.view.dim;
+  for (int64_t i = 0; i < lq; ++i)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t d = 0; d < D; ++d) {
+        const double r = ref[size_t((i * H + h) * D + d)];
+        ASSERT_NEAR(out.get(0, i, h, d), r, 1e-2 + 1e-2 * std::abs(r))
+            << where << " row " << i << " head " << h;
+      }
 }
 
 } // namespace lfc::test
