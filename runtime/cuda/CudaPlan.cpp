@@ -53,6 +53,7 @@ class CudaBoundPlan final : public BoundPlan {
 public:
   CudaBoundPlan(CudaBackend &backend, const Plan &plan)
       : BoundPlan(plan), backend_(backend) {
+    checkKernelAbi(plan);
     const std::string &arch = backend.arch();
     for (const PlanChunk &chunk : plan.chunks) {
       ChunkKernels ck;

@@ -829,6 +829,29 @@ DType parseDType(const std::string &name, const std::string &what) {
               "' (expected bf16, fp16 or fp32)");
 }
 
+void checkKernelAbi(const Plan &plan) {
+  struct Known {
+    const char *path;
+    const char *sha256;
+  };
+  static const Known known[] = {
+      {"include/lfc/abi.h", LFC_ABI_H_SHA256},
+      {"include/lfc/tma_abi.h", LFC_TMA_ABI_H_SHA256},
+  };
+  for (const PlanHeader &h : plan.headers)
+    for (const Known &k : known)
+      if (fs::path(h.path).lexically_normal() == fs::path(k.path) &&
+          h.sha256 != k.sha256)
+        throw Error(
+            plan.dir +
+            "/plan.toml: the plan's kernels were compiled "
+            "against another kernel launch contract: '" +
+            h.path + "' has SHA-256 " + h.sha256 +
+            ", this runtime was built with " + k.sha256 +
+            "; recompile the plan with this lfc (lfc compile POLICY -o " +
+            plan.dir + " --force)");
+}
+
 Plan loadPlan(const std::string &dirArg) {
   std::error_code ec;
   fs::path dir = fs::absolute(dirArg, ec);

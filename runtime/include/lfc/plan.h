@@ -129,6 +129,15 @@ struct Plan {
 /// must be <= key_blocks (74), got 80".
 Plan loadPlan(const std::string &dir);
 
+/// Checks that the kernel headers a plan bundles (include/lfc/abi.h and
+/// include/lfc/tma_abi.h: the launch contract between this runtime's host code
+/// and the kernels) are the ones this runtime was built with; throws
+/// lfc::Error naming the header and saying to recompile the plan otherwise. A
+/// plan compiled before a change to the launch protocol would otherwise be
+/// launched with the new grid and compute wrong results without an error. The
+/// CUDA backend calls it when it binds a plan.
+void checkKernelAbi(const Plan &plan);
+
 /// Parses "bf16" / "fp16" / "fp32"; throws lfc::Error naming `what` otherwise.
 DType parseDType(const std::string &name, const std::string &what);
 

@@ -509,6 +509,32 @@ TEST(Plan, BundledHeaderMustMatchItsHashAndBeListed) {
       << plan.loadError();
 }
 
+TEST(Plan, BundledLaunchContractMustBeThisRuntimes) {
+  PlanCopy plan;
+  bundleTemplates(plan);
+  // The source tree's headers: the ones this runtime was built with.
+  lfc::checkKernelAbi(lfc::loadPlan(plan.dir().string()));
+  // A plan from an lfc with another launch contract (its hashes consistent,
+  // so it loads) is refused when bound, naming the header.
+  fs::path abi = plan.dir() / "include" / "lfc" / "abi.h";
+  const std::string original = readText(abi);
+  const std::string changed = original + "\n// another launch contract\n";
+  writeText(abi, changed);
+  plan.edit(lfc::sha256Hex(original), lfc::sha256Hex(changed));
+  const lfc::Plan other = lfc::loadPlan(plan.dir().string());
+  try {
+    lfc::checkKernelAbi(other);
+    FAIL() << "no error";
+  } catch (const lfc::Error &e) {
+    const std::string what = e.what();
+    EXPECT_NE(
+        what.find("'include/lfc/abi.h' has SHA-256 " + lfc::sha256Hex(changed)),
+        std::string::npos)
+        << what;
+    EXPECT_NE(what.find("recompile the plan"), std::string::npos) << what;
+  }
+}
+
 // The 1-based line of the one occurrence of `needle` in plan.toml.
 int lineOf(const PlanCopy &plan, const std::string &needle) {
   std::string text = readText(plan.manifest());
