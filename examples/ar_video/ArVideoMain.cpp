@@ -227,17 +227,20 @@ bool hostKept(Backend &backend, const ChunkSelection &sel,
     backend.toHost(out.cnt.data(), kept->cnt, out.cnt.size() * 4);
     out.view = *kept;
   } else {
+    // The same list for every head: the mask does not depend on the data.
     const int64_t nqb = sel.queryBlocks(), nkb = sel.keyBlocks();
+    const StaticMask all;
+    const StaticMask &mask = sel.staticMask ? *sel.staticMask : all;
     out.idx.assign(size_t(heads * nqb * nkb), 0);
     out.cnt.assign(size_t(heads * nqb), 0);
-    for (int64_t h = 0; h < heads; ++h)
-      for (int64_t i = 0; i < nqb; ++i) {
-        int32_t n = 0;
-        for (int64_t j = 0; j < nkb; ++j)
-          if (!sel.staticMask || sel.staticMask->eligible(sel, i, j))
-            out.idx[size_t((h * nqb + i) * nkb + n++)] = int32_t(j);
-        out.cnt[size_t(h * nqb + i)] = n;
+    for (int64_t i = 0; i < nqb; ++i) {
+      const std::vector<int32_t> blocks = mask.eligibleBlocks(sel, i);
+      for (int64_t h = 0; h < heads; ++h) {
+        std::copy(blocks.begin(), blocks.end(),
+                  out.idx.begin() + (h * nqb + i) * nkb);
+        out.cnt[size_t(h * nqb + i)] = int32_t(blocks.size());
       }
+    }
     out.view = {nullptr, nullptr, 1, heads, nqb, nkb};
   }
   out.view.idx = out.idx.data();

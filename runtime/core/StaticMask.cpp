@@ -231,6 +231,15 @@ const StaticMask *StaticMask::radialWiderThan(int64_t tokensPerFrame) const {
   return nullptr;
 }
 
+std::vector<int32_t> StaticMask::eligibleBlocks(const ChunkSelection &sel,
+                                                int64_t qb) const {
+  std::vector<int32_t> out;
+  for (int64_t j = 0; j < sel.keyBlocks(); ++j)
+    if (eligible(sel, qb, j))
+      out.push_back(int32_t(j));
+  return out;
+}
+
 bool StaticMask::eligible(const ChunkSelection &sel, int64_t qb,
                           int64_t j) const {
   const int64_t T = sel.tokensPerFrame, nf = sel.visibleFrames;

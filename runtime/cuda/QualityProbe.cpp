@@ -45,19 +45,16 @@ void buildStaticTable(const ChunkSelection &sel, StaticTable &t) {
                           str(sel.blockK);
   if (t.key == key)
     return;
-  const int64_t nqb = sel.queryBlocks(), nkb = sel.keyBlocks(),
-                Lk = sel.keyTokens();
+  const int64_t nqb = sel.queryBlocks(), Lk = sel.keyTokens();
   std::vector<std::vector<int32_t>> lists(static_cast<size_t>(nqb));
   t.maxKept = 1;
   t.cnt.assign(size_t(nqb), 0);
   t.tokens.assign(size_t(nqb), 0);
   for (int64_t i = 0; i < nqb; ++i) {
-    for (int64_t j = 0; j < nkb; ++j)
-      if (mask.eligible(sel, i, j)) {
-        lists[size_t(i)].push_back(int32_t(j));
-        t.tokens[size_t(i)] +=
-            int32_t(std::min(Lk, (j + 1) * sel.blockK) - j * sel.blockK);
-      }
+    lists[size_t(i)] = mask.eligibleBlocks(sel, i);
+    for (const int64_t j : lists[size_t(i)])
+      t.tokens[size_t(i)] +=
+          int32_t(std::min(Lk, (j + 1) * sel.blockK) - j * sel.blockK);
     t.cnt[size_t(i)] = int32_t(lists[size_t(i)].size());
     t.maxKept = std::max<int64_t>(t.maxKept, t.cnt[size_t(i)]);
   }

@@ -215,56 +215,60 @@ void Session::beginPass(int pass) {
 
 void Session::checkCall(int layer, const Tensor4 &q, const Tensor4 &k,
                         const Tensor4 &v, const Tensor4 &out) const {
-  const std::string where = "Session::attention (chunk " + str(chunk_) +
-                            ", pass " + str(pass_) + ", layer " + str(layer) +
-                            ")";
+  // Built only for an error: this runs on every call of the loop.
+  auto where = [&] {
+    return "Session::attention (chunk " + str(chunk_) + ", pass " + str(pass_) +
+           ", layer " + str(layer) + ")";
+  };
   if (finished())
     throw Error("Session::attention: the session has run all " + str(chunks()) +
                 " chunks");
   if (pass_ < 0)
-    throw Error(where + ": no pass begun; call beginPass(0) first");
+    throw Error(where() + ": no pass begun; call beginPass(0) first");
   if (layer < 0 || layer >= layers())
-    throw Error(where + ": layer is outside 0.." + str(layers() - 1));
+    throw Error(where() + ": layer is outside 0.." + str(layers() - 1));
   if (layerPass_[size_t(layer)] >= pass_)
-    throw Error(where + ": this layer already ran in this pass");
+    throw Error(where() + ": this layer already ran in this pass");
   const Cache &c = *cache_;
   const int64_t lq = chunkTokens();
   const std::pair<const char *, const Tensor4 *> args[] = {
       {"q", &q}, {"k", &k}, {"v", &v}, {"out", &out}};
-  for (const auto &[name, t] : args)
-    checkTensor(*t, (where + ": " + name).c_str(), c.B, lq, c.H, c.D, c.dtype,
-                c.device);
+  for (const auto &[name, t] : args) {
+    try {
+      checkTensor(*t, name, c.B, lq, c.H, c.D, c.dtype, c.device);
+    } catch (const Error &e) {
+      throw Error(where() + ": " + e.what());
+    }
+  }
+}
+
+void Session::checkLayer(int layer, const char *what) const {
+  if (layer < 0 || layer >= layers())
+    throw Error(std::string(what) + ": layer " + str(layer) +
+                " is outside 0.." + str(layers() - 1));
 }
 
 Tensor4 Session::chunkKeys(int layer) const {
+  checkLayer(layer, "Session::chunkKeys");
   const Cache &c = *cache_;
-  if (layer < 0 || layer >= layers())
-    throw Error("Session::chunkKeys: layer " + str(layer) + " is outside 0.." +
-                str(layers() - 1));
   return c.at(c.layers[size_t(layer)].k.get(), c.slotOf(c.seen - c.C), c.C);
 }
 
 Tensor4 Session::chunkValues(int layer) const {
+  checkLayer(layer, "Session::chunkValues");
   const Cache &c = *cache_;
-  if (layer < 0 || layer >= layers())
-    throw Error("Session::chunkValues: layer " + str(layer) +
-                " is outside 0.." + str(layers() - 1));
   return c.at(c.layers[size_t(layer)].v.get(), c.slotOf(c.seen - c.C), c.C);
 }
 
 Tensor4 Session::keys(int layer) const {
+  checkLayer(layer, "Session::keys");
   const Cache &c = *cache_;
-  if (layer < 0 || layer >= layers())
-    throw Error("Session::keys: layer " + str(layer) + " is outside 0.." +
-                str(layers() - 1));
   return c.at(c.layers[size_t(layer)].k.get(), c.first, c.visible);
 }
 
 Tensor4 Session::values(int layer) const {
+  checkLayer(layer, "Session::values");
   const Cache &c = *cache_;
-  if (layer < 0 || layer >= layers())
-    throw Error("Session::values: layer " + str(layer) + " is outside 0.." +
-                str(layers() - 1));
   return c.at(c.layers[size_t(layer)].v.get(), c.first, c.visible);
 }
 

@@ -46,8 +46,8 @@ struct SessionOptions {
 /// Where the KV cache's memory goes (bytes, summed over layers, K and V).
 struct CacheMemory {
   /// Frame slots per layer, per K and V: the whole video for a global cache;
-  /// for a rolling window, 2 x (sink + window) frames (a mirrored ring, so every
-  /// chunk's logical KV sequence is one strided view). keyValueBytes also
+  /// for a rolling window, 2 x (sink + window) frames (a mirrored ring, so
+  /// every chunk's logical KV sequence is one strided view). keyValueBytes also
   /// counts the rolling window's separate copy of the sink frames.
   int64_t frameSlots = 0;
   bool ring = false;          ///< a rolling window that rolls within the plan
@@ -150,6 +150,8 @@ private:
   void checkCall(int layer, const Tensor4 &q, const Tensor4 &k,
                  const Tensor4 &v, const Tensor4 &out) const;
   void commitChunk(int layer);
+  /// Throws lfc::Error "<what>: layer L is outside 0..N-1".
+  void checkLayer(int layer, const char *what) const;
 
   Backend &backend_;
   const Plan &plan_;

@@ -55,6 +55,10 @@ public:
   /// sel.tokensPerFrame for every radial term (checkSelection checks it); a key
   /// block past the last one is never eligible.
   bool eligible(const ChunkSelection &sel, int64_t qb, int64_t j) const;
+  /// The eligible key blocks of query block `qb`, ascending: the kept list a
+  /// static-only chunk's attention walks (its kernel keeps no list).
+  std::vector<int32_t> eligibleBlocks(const ChunkSelection &sel,
+                                      int64_t qb) const;
 
   bool operator==(const StaticMask &o) const {
     return kind_ == o.kind_ && args_ == o.args_ && operands_ == o.operands_;
