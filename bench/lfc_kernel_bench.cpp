@@ -3,6 +3,7 @@
 // tensors and kept lists so bench/peers.py can run cuDNN SDPA and FlexAttention
 // on the identical problem.
 #include "bench/BenchUtil.h"
+#include "kernels_templates/lfc/abi.h"
 #include "lfc/half.h"
 #include "lfc/jit.h"
 #include "runtime/cuda/CudaBackend.h"
@@ -33,6 +34,7 @@ struct Options {
   int heads = 12, dim = 128, block = 128, reps = 30;
   /// Stop after the selection timings (no attention).
   bool selectOnly = false;
+  std::vector<int> selectGroups;
   std::vector<double> densities = {1.0, 0.5, 0.2, 0.1};
   std::string exportDir; ///< empty: no export
   /// Extra attention kernels (tileQ, tileK, warps, wgmma) to time besides the
@@ -48,7 +50,7 @@ struct Options {
       "[--densities 1,0.5,0.2,0.1] [--tokens-per-frame N] [--frames N] "
       "[--visible-frames N] [--heads N] [--head-dim 64|128] [--block 64|128] "
       "[--tiles "
-      "tq,tk,warps,wgmma;...] [--select-only]\n",
+      "tq,tk,warps,wgmma;...] [--select-only] [--select-groups 1,2,4]\n",
       msg);
   std::exit(2);
 }
@@ -80,7 +82,17 @@ Options parse(int argc, char **argv) {
       o.block = std::stoi(value());
     else if (a == "--select-only")
       o.selectOnly = true;
-    else if (a == "--tiles") {
+    else if (a == "--select-groups") {
+      std::stringstream ss(value());
+      for (std::string tok; std::getline(ss, tok, ',');) {
+        const int g = std::stoi(tok);
+        if (g < 1 || g > LFC_SELECT_GROUP)
+          usage(("--select-groups wants values in 1.." +
+                 std::to_string(LFC_SELECT_GROUP) + ", got " + tok)
+                    .c_str());
+        o.selectGroups.push_back(g);
+      }
+    } else if (a == "--tiles") {
       std::stringstream ss(value());
       for (std::string cfg; std::getline(ss, cfg, ';');) {
         std::array<int, 4> t{};
@@ -363,6 +375,14 @@ int main(int argc, char **argv) try {
                 commitMs);
     selectionKernels(gpu, ref, tq, tk, cache.get(), kept, o.reps,
                      "AR loop: committed past in the cache");
+    for (int g : o.selectGroups) {
+      gpu.setSelectGroup(g);
+      const std::string what =
+          "AR loop, " + std::to_string(g) + " query blocks per select CTA";
+      selectionKernels(gpu, ref, tq, tk, cache.get(), kept, o.reps,
+                       what.c_str());
+      gpu.setSelectGroup(0);
+    }
     selectionKernels(gpu, ref, tq, tk, nullptr, kept, o.reps,
                      "pooling from scratch");
     {

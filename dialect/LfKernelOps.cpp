@@ -66,9 +66,10 @@ StringRef expectedParams(StringRef role, StringRef kernel) {
   return "";
 }
 
-/// LFC_SELECT_SHARED_BYTES (kernels_templates/lfc/abi.h).
+/// LFC_SELECT_SHARED_STRIDE (kernels_templates/lfc/abi.h): a select CTA's
+/// shared memory per query block it serves; it serves at least one.
 int64_t selectSharedBytes(int64_t keyBlocks, int64_t frames) {
-  return (keyBlocks + frames) * 4 + ((2 * keyBlocks + frames + 15) / 16) * 16;
+  return ((keyBlocks * 8 + frames * 5) + 15) / 16 * 16;
 }
 
 std::string joined(ArrayRef<int64_t> values) {
@@ -200,9 +201,10 @@ LogicalResult PlanOp::verifyRegions() {
           if (entry.getSharedBytes() < need)
             return entry.emitOpError()
                    << "shared_bytes (" << entry.getSharedBytes()
-                   << ") is below LFC_SELECT_SHARED_BYTES("
+                   << ") is below LFC_SELECT_SHARED_STRIDE("
                    << chunk.getKeyBlocks() << ", " << chunk.getVisibleFrames()
-                   << ") = " << need << " for chunk " << index;
+                   << ") = " << need << " (one query block per CTA) for chunk "
+                   << index;
         }
         if (entry.getRole() != "attention")
           continue;

@@ -105,9 +105,9 @@ def Lf_KernelOp : Lf_Op<"kernel", [HasParent<"PlanOp">, Symbol, SymbolTable,
       lf.kernel.include "lfc/static_mask.cuh"
       lf.kernel.static_mask "all" as "lfc::mask::All"
       lf.kernel.entry @p_select_bf16_d128_select {role = "select",
-          params = "LfcSelectParams", grid = ["query_blocks", "heads", "batch"],
+          params = "LfcSelectParams", grid = ["params"],
           block = array<i64: 256, 1, 1>, launch_bounds = array<i64: 256>,
-          shared_bytes = 1652, tile_q = 0}
+          shared_bytes = 8640, tile_q = 0}
     }
     ```
   }];

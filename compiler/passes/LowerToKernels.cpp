@@ -552,20 +552,24 @@ void PlanBuilder::addStaticMask(const StaticMaskExpr &mask) {
 }
 
 LogicalResult PlanBuilder::addSelectKernel(ArrayRef<int64_t> served) {
-  // Shared memory for the largest chunk served (LFC_SELECT_SHARED_BYTES).
+  // Shared memory for the largest chunk served.
   int64_t keyBlocks = 0, frames = 0;
   for (int64_t index : served) {
     keyBlocks = std::max(keyBlocks, chunks[index - 1].getKeyBlocks());
     frames = std::max(frames, chunks[index - 1].getVisibleFrames());
   }
-  int64_t shared =
-      (keyBlocks + frames) * 4 + ((2 * keyBlocks + frames + 15) / 16) * 16;
-  if (shared > kGenericShared)
+  // LFC_SELECT_SHARED_BYTES(group, ...): up to four query blocks per CTA
+  // (LFC_SELECT_GROUP), as many as fit next to the kernel's static shared
+  // memory (LFC_SELECT_STATIC_BYTES) on every supported GPU.
+  int64_t stride = ((keyBlocks * 8 + frames * 5) + 15) / 16 * 16;
+  int64_t room = kGenericShared - 8192;
+  if (stride > room)
     return select.emitOpError()
-           << "the select kernel needs " << shared
+           << "the select kernel needs " << stride
            << " bytes of shared memory for " << keyBlocks << " key blocks and "
            << frames << " frames, more than every supported GPU offers ("
-           << kGenericShared << "); use a larger block_k";
+           << room << "); use a larger block_k";
+  int64_t shared = std::min<int64_t>(4, room / stride) * stride;
 
   const StaticMaskExpr &mask = form.staticMask;
   std::string kernelName = name + "_select_" + dtypeTag() + "_d" +
@@ -592,20 +596,19 @@ LogicalResult PlanBuilder::addSelectKernel(ArrayRef<int64_t> served) {
   std::string symbol = lfc::lower::entrySymbol(kernelName);
   struct EntrySpec {
     const char *suffix, *role, *params;
-    bool launchGrid;
+    bool ranks; // the select entry: shared memory for its ranking
   };
   for (const EntrySpec &spec :
        {EntrySpec{"_commit", "commit_keys", "LfcCommitParams", false},
         EntrySpec{"_pool", "pool_keys", "LfcPoolKeysParams", false},
         EntrySpec{"_select", "select", "LfcSelectParams", true}}) {
-    ArrayAttr grid =
-        spec.launchGrid
-            ? builder.getStrArrayAttr({"query_blocks", "heads", "batch"})
-            : builder.getStrArrayAttr({"params"});
+    // Every selection grid depends on run-time work (committed rows, query
+    // blocks per CTA): the rule is the one documented with its params struct.
+    ArrayAttr grid = builder.getStrArrayAttr({"params"});
     builder.create<KernelEntryOp>(
         loc, symbol + spec.suffix, spec.role, spec.params, grid,
         ArrayRef<int64_t>{kSelectThreads, 1, 1},
-        ArrayRef<int64_t>{kSelectThreads}, spec.launchGrid ? shared : 0,
+        ArrayRef<int64_t>{kSelectThreads}, spec.ranks ? shared : 0,
         /*tile_q=*/0, StringAttr(), StringAttr(), IntegerAttr(), IntegerAttr(),
         IntegerAttr());
   }

@@ -30,112 +30,102 @@ struct LfcAttnParams {
   int maxKept;
 };
 
-/// Rows of one shared-memory staging tile of the commit, pool and select
-/// kernels. 48: the select kernel's two fp32 tiles (d128: 49.5 KiB) leave room
-/// for four CTAs per H100/H200 SM, so the reference shape's 444 CTAs run in one
-/// wave on 132 SMs.
-#define LFC_SELECT_TILE_ROWS 48
+/// Ring of shared-memory staging tiles of the commit and pool kernels:
+/// LFC_POOL_STAGES tiles of LFC_POOL_TILE_ROWS 16-bit rows, all but one in
+/// flight (d128: 24 KiB, so eight 256-thread CTAs fit an H100/H200 SM).
+#define LFC_POOL_TILE_ROWS 32
+#define LFC_POOL_STAGES 3
 
-/// Dynamic shared memory of the commit and pool kernels: two staging tiles of
-/// LFC_SELECT_TILE_ROWS 16-bit key rows.
-#define LFC_POOL_SHARED_BYTES(dim) (2 * LFC_SELECT_TILE_ROWS * (dim)*2)
+/// Dynamic shared memory of the commit and pool kernels.
+#define LFC_POOL_SHARED_BYTES(dim)                                             \
+  (LFC_POOL_STAGES * LFC_POOL_TILE_ROWS * (dim)*2)
 
 /// Commits rows [begin, end) of k into the fp32 running sums of key blocks and
 /// frames, one CTA per touched unit (blocks first, then frames):
 /// grid = (touched blocks + touched frames, heads, batch), dynamic shared
-/// memory LFC_POOL_SHARED_BYTES(dim).
+/// memory LFC_POOL_SHARED_BYTES(dim). A unit whose last row is committed also
+/// gets its final mean.
 struct LfcCommitParams {
   LfcTensorArg k;
   /// [batch][heads][maxBlocks][dim] and [batch][heads][maxFrames][dim] fp32
   /// sums.
   float *blockSums;
   float *frameSums;
+  /// Means of complete units: blocks transposed,
+  /// [batch][heads][dim][maxBlocks]; frames [batch][heads][maxFrames][dim].
+  float *blockMeansT;
+  float *frameMeans;
   int heads, dim;
   int maxBlocks, maxFrames;
   int blockK, tokensPerFrame;
   int begin, end;
 };
 
-/// Pools every key block and frame of the logical KV sequence into fp32 means,
-/// continuing the committed sums (rows [0, committed)) with the rows of k after
-/// them. Units that end inside the committed prefix only divide their sums;
-/// the others ("active": key blocks from LFC_POOL_FIRST_ACTIVE_BLOCK, frames
-/// from LFC_POOL_FIRST_ACTIVE_FRAME) get one CTA each, which stages their rows
-/// in shared memory: grid = (LFC_POOL_CTAS(...), heads, batch), dynamic shared
-/// memory LFC_POOL_SHARED_BYTES(dim).
+/// Per-call pooling: the mean of every query block, and of the key blocks and
+/// frames whose rows extend past the committed prefix ("active"; the others'
+/// means are in the pooled-key cache). One CTA per unit, active frames first
+/// (the longest), then query blocks, then active key blocks:
+/// grid = (frameEnd - activeFrame + queryBlocks + keyBlocks - activeBlock,
+/// heads, batch), dynamic shared memory LFC_POOL_SHARED_BYTES(dim).
 struct LfcPoolKeysParams {
-  LfcTensorArg k;
+  LfcTensorArg q, k;
   /// Committed sums (may be null when committed == 0), laid out as in
   /// LfcCommitParams.
   const float *blockSums;
   const float *frameSums;
   int cacheBlocks, cacheFrames;
   int committed;
-  /// [batch][heads][keyBlocks][dim] and [batch][heads][frames][dim] fp32 means.
-  float *blockMeans;
+  /// Outputs: [batch][heads][queryBlocks][dim]; blocks transposed,
+  /// [batch][heads][dim][keyBlocks] (columns >= activeBlock written);
+  /// [batch][heads][frames][dim] (rows [activeFrame, frameEnd) written).
+  float *queryMeans;
+  float *blockMeansT;
   float *frameMeans;
   int heads, dim;
+  int lq, blockQ, queryBlocks;
   int lk, blockK, tokensPerFrame;
   int keyBlocks, frames;
-  /// Only frames [frameBegin, frameEnd) are pooled: the frame stage scores
-  /// middle frames only.
-  int frameBegin, frameEnd;
+  /// The first key block with rows past the committed prefix.
+  int activeBlock;
+  /// Frames [activeFrame, frameEnd) are pooled here: the frame stage scores
+  /// middle frames only, and those before activeFrame are committed.
+  int activeFrame, frameEnd;
 };
 
-/// The first key block whose rows extend past the committed prefix.
-#define LFC_POOL_FIRST_ACTIVE_BLOCK(committed, blockK, keyBlocks)              \
-  ((committed) / (blockK) < (keyBlocks) ? (committed) / (blockK) : (keyBlocks))
-/// The first pooled frame in [frameBegin, frameEnd) whose rows extend past the
-/// committed prefix.
-#define LFC_POOL_FIRST_ACTIVE_FRAME(committed, tokensPerFrame, frameBegin,     \
-                                    frameEnd)                                  \
-  ((committed) / (tokensPerFrame) < (frameBegin)                               \
-       ? (frameBegin)                                                          \
-       : ((committed) / (tokensPerFrame) < (frameEnd)                          \
-              ? (committed) / (tokensPerFrame)                                 \
-              : (frameEnd)))
-/// Pool grid: one CTA per active unit, then ceil(passive units * dim /
-/// threads) CTAs that divide the committed sums of the others, one thread per
-/// (unit, d).
-#define LFC_POOL_CTAS(committed, blockK, keyBlocks, tokensPerFrame,            \
-                      frameBegin, frameEnd, dim, threads)                      \
-  (((keyBlocks)-LFC_POOL_FIRST_ACTIVE_BLOCK(committed, blockK, keyBlocks)) +   \
-   ((frameEnd)-LFC_POOL_FIRST_ACTIVE_FRAME(committed, tokensPerFrame,          \
-                                           frameBegin, frameEnd)) +            \
-   ((LFC_POOL_FIRST_ACTIVE_BLOCK(committed, blockK, keyBlocks) +               \
-     LFC_POOL_FIRST_ACTIVE_FRAME(committed, tokensPerFrame, frameBegin,        \
-                                 frameEnd) -                                   \
-     (frameBegin)) *                                                           \
-        (dim) +                                                                \
-    (threads)-1) /                                                             \
-       (threads))
+/// Query blocks one select CTA serves at most (they share every read of the
+/// pooled keys); LfcSelectParams::group says how many it does.
+#define LFC_SELECT_GROUP 4
 
-/// Select kernel shared memory past the staging tiles: fp32 scores of the
-/// eligible blocks (by eligible position) and of the frames, then the eligible
-/// block list (16-bit indices) and byte flags of the frames. The compiler
-/// (lf-lower-to-kernels) and the dialect verifier mirror this formula for a
-/// plan's select entry; the runtime launches LFC_SELECT_LAUNCH_BYTES.
-#define LFC_SELECT_SHARED_BYTES(keyBlocks, frames)                             \
-  (((keyBlocks) + (frames)) * 4 + ((2 * (keyBlocks) + (frames) + 15) / 16) * 16)
+/// Select kernel dynamic shared memory, per served query block: score keys by
+/// eligible position (4 bytes per key block), the eligible list and each
+/// block's eligible position (16-bit each), frame scores (fp32) and frame flags
+/// (bytes), rounded up to 16 bytes. The compiler (lf-lower-to-kernels) and
+/// the dialect verifier mirror this formula for a plan's select entry. The
+/// kernel's static shared memory is under LFC_SELECT_STATIC_BYTES.
+#define LFC_SELECT_SHARED_STRIDE(keyBlocks, frames)                            \
+  ((((keyBlocks)*8 + (frames)*5) + 15) / 16 * 16)
+#define LFC_SELECT_SHARED_BYTES(group, keyBlocks, frames)                      \
+  ((group)*LFC_SELECT_SHARED_STRIDE(keyBlocks, frames))
+#define LFC_SELECT_STATIC_BYTES 8192
 
-/// Select kernel staging: two tiles of LFC_SELECT_TILE_ROWS fp32 rows of
-/// dim + 4 floats (the pad spreads a warp's row reads over every bank); the
-/// query rows pass through the first tile as 16-bit rows.
-#define LFC_SELECT_STAGE_BYTES(dim) (2 * LFC_SELECT_TILE_ROWS * ((dim) + 4) * 4)
-
-/// Dynamic shared memory the select kernel is launched with: the staging tiles,
-/// then LFC_SELECT_SHARED_BYTES.
-#define LFC_SELECT_LAUNCH_BYTES(keyBlocks, frames, dim)                        \
-  (LFC_SELECT_STAGE_BYTES(dim) + LFC_SELECT_SHARED_BYTES(keyBlocks, frames))
-
-/// Hierarchical selection, one CTA per (query block, head, batch):
-/// grid = (queryBlocks, heads, batch), dynamic shared memory
-/// LFC_SELECT_LAUNCH_BYTES(keyBlocks, frames, dim). Eligible blocks are listed
-/// as 16-bit indices: keyBlocks <= 65535 (far past what fits in shared memory).
+/// Hierarchical selection, one CTA per `group` (1..LFC_SELECT_GROUP) query
+/// blocks of one (head, batch): grid = (ceil(queryBlocks / group), heads,
+/// batch), dynamic shared memory LFC_SELECT_SHARED_BYTES(group, keyBlocks,
+/// frames); the runtime takes the largest group that fits. Eligible blocks are
+/// listed as 16-bit indices: keyBlocks <= 65535.
 struct LfcSelectParams {
-  LfcTensorArg q;
-  const float *blockMeans;
+  /// LfcPoolKeysParams' outputs for this call.
+  const float *queryMeans;
+  const float *blockMeansT;
   const float *frameMeans;
+  /// The pooled-key cache's means of complete units (blocks < activeBlock,
+  /// frames < activeFrame), laid out as in LfcCommitParams; may be null when
+  /// both are 0.
+  const float *cachedBlockMeansT;
+  const float *cachedFrameMeans;
+  int cacheBlocks, cacheFrames;
+  int activeBlock, activeFrame;
+  int group;
   int heads, dim;
   int lq, blockQ;
   int queryBlocks, keyBlocks, lk, blockK;

@@ -101,6 +101,10 @@ public:
         frameSums(size_t(batch * heads * maxFrames * dim), 0.0f) {}
 
   int64_t committedTokens() const override { return committed; }
+  int64_t bytes() const override {
+    return int64_t(blockSums.size() + frameSums.size()) *
+           int64_t(sizeof(float));
+  }
 
   float *blockSum(int64_t b, int64_t h, int64_t j) {
     return &blockSums[size_t(((b * heads + h) * maxBlocks + j) * dim)];

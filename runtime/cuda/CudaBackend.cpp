@@ -27,18 +27,29 @@ public:
         blockK(blockK), tokensPerFrame(tokensPerFrame),
         maxBlocks((maxTokens + blockK - 1) / blockK),
         maxFrames((maxTokens + tokensPerFrame - 1) / tokensPerFrame),
-        blockSums(size_t(batch * heads * maxBlocks * dim) * sizeof(float)),
-        frameSums(size_t(batch * heads * maxFrames * dim) * sizeof(float)) {
+        blockSums(blockBytes()), frameSums(frameBytes()),
+        blockMeansT(blockBytes()), frameMeans(frameBytes()) {
     // Sums start at +0.0f, exactly as the sequential definition's `s = 0.0f`.
     blockSums.fill(0);
     frameSums.fill(0);
   }
   int64_t committedTokens() const override { return committed; }
+  int64_t bytes() const override {
+    return 2 * int64_t(blockBytes() + frameBytes());
+  }
+  size_t blockBytes() const {
+    return size_t(batch * heads * maxBlocks * dim) * sizeof(float);
+  }
+  size_t frameBytes() const {
+    return size_t(batch * heads * maxFrames * dim) * sizeof(float);
+  }
 
   int64_t batch, heads, dim, maxTokens;
   int blockK, tokensPerFrame;
   int64_t maxBlocks, maxFrames;
-  DeviceBuffer blockSums, frameSums;
+  /// Running sums, and the means of complete units (blocks transposed:
+  /// LfcCommitParams).
+  DeviceBuffer blockSums, frameSums, blockMeansT, frameMeans;
   int64_t committed = 0;
 };
 
@@ -298,7 +309,7 @@ CudaBackend::load(const std::string &name,
 }
 
 int CudaBackend::selectSharedLimit() const {
-  return device_.maxSharedOptin - 1024;
+  return device_.maxSharedOptin - LFC_SELECT_STATIC_BYTES;
 }
 
 AttnVariant CudaBackend::attnVariant(DType dtype, int headDim, int blockQ,
@@ -373,6 +384,8 @@ void CudaBackend::commitKeys(PooledKeyCache &cache, const Tensor4 &k,
   p.k = tensorArg(k);
   p.blockSums = static_cast<float *>(c->blockSums.get());
   p.frameSums = static_cast<float *>(c->frameSums.get());
+  p.blockMeansT = static_cast<float *>(c->blockMeansT.get());
+  p.frameMeans = static_cast<float *>(c->frameMeans.get());
   p.heads = int(c->heads);
   p.dim = int(c->dim);
   p.maxBlocks = int(c->maxBlocks);
@@ -464,29 +477,41 @@ void CudaBackend::launchSelect(const std::string &name, CUfunction poolFn,
       frameStage ? std::max(0, sel.framesTopK - sinkEnd - (past - nearBegin))
                  : -1;
 
-  // One CTA ranks all key blocks of its query block in shared memory, next to
-  // its staging tiles; the select kernel's static shared memory is under 1 KiB,
-  // so the rest of the opt-in limit is the budget. Eligible blocks are listed
-  // as 16-bit indices (far more than any CTA's shared memory ranks).
-  const int64_t selectShared =
-      LFC_SELECT_LAUNCH_BYTES(nkb, int64_t(nf), int64_t(dim));
+  // One CTA ranks all key blocks of up to LFC_SELECT_GROUP query blocks in
+  // shared memory (the more, the fewer reads of the pooled keys): the largest
+  // group that fits the opt-in limit. Eligible blocks are listed as 16-bit
+  // indices (far more than any CTA's shared memory ranks).
+  const int64_t stride = LFC_SELECT_SHARED_STRIDE(nkb, int64_t(nf));
   const int selectLimit = selectSharedLimit();
-  if (selectShared > selectLimit || nkb > 65535)
+  const int most = selectGroup_ > 0 ? std::min(selectGroup_, LFC_SELECT_GROUP)
+                                    : LFC_SELECT_GROUP;
+  const int group = int(std::min<int64_t>(most, selectLimit / stride));
+  const int64_t selectShared =
+      LFC_SELECT_SHARED_BYTES(int64_t(group), nkb, int64_t(nf));
+  if (group < 1 || nkb > 65535)
     throw Error(name + "_select: " + std::to_string(nkb) + " key blocks and " +
-                std::to_string(nf) + " frames need " +
-                std::to_string(selectShared) +
+                std::to_string(nf) + " frames need " + std::to_string(stride) +
                 " bytes of shared memory in one CTA; this device allows " +
                 std::to_string(selectLimit) +
                 " (use a larger block_k or fewer visible frames)");
 
+  // Per-call means: query blocks, and the key blocks and frames past the
+  // committed prefix (the cache holds the others').
+  const size_t queryBytes = size_t(batch * heads * nqb * dim) * sizeof(float);
   const size_t meansBytes = size_t(batch * heads * nkb * dim) * sizeof(float);
   const size_t framesBytes = size_t(batch * heads * nf * dim) * sizeof(float);
+  if (queryMeans_.size() < queryBytes)
+    queryMeans_ = DeviceBuffer(queryBytes);
   if (blockMeans_.size() < meansBytes)
     blockMeans_ = DeviceBuffer(meansBytes);
   if (frameMeans_.size() < framesBytes)
     frameMeans_ = DeviceBuffer(framesBytes);
 
+  const int committed = cache ? int(cache->committed) : 0;
+  const int frameBegin = frameStage ? sinkEnd : 0;
+  const int frameEnd = frameStage ? nearBegin : 0;
   LfcPoolKeysParams pp{};
+  pp.q = tensorArg(q);
   pp.k = tensorArg(k);
   pp.blockSums =
       cache ? static_cast<const float *>(cache->blockSums.get()) : nullptr;
@@ -494,32 +519,45 @@ void CudaBackend::launchSelect(const std::string &name, CUfunction poolFn,
       cache ? static_cast<const float *>(cache->frameSums.get()) : nullptr;
   pp.cacheBlocks = cache ? int(cache->maxBlocks) : 0;
   pp.cacheFrames = cache ? int(cache->maxFrames) : 0;
-  pp.committed = cache ? int(cache->committed) : 0;
-  pp.blockMeans = static_cast<float *>(blockMeans_.get());
+  pp.committed = committed;
+  pp.queryMeans = static_cast<float *>(queryMeans_.get());
+  pp.blockMeansT = static_cast<float *>(blockMeans_.get());
   pp.frameMeans = static_cast<float *>(frameMeans_.get());
   pp.heads = int(heads);
   pp.dim = int(dim);
+  pp.lq = int(lq);
+  pp.blockQ = sel.blockQ;
+  pp.queryBlocks = int(nqb);
   pp.lk = int(lk);
   pp.blockK = sel.blockK;
   pp.tokensPerFrame = sel.tokensPerFrame;
   pp.keyBlocks = int(nkb);
   pp.frames = int(nf);
-  pp.frameBegin = frameStage ? sinkEnd : 0;
-  pp.frameEnd = frameStage ? nearBegin : 0;
-  // One CTA per unit with rows past the committed prefix, then the CTAs that
-  // divide the other units' final sums (abi.h).
+  // Units that end inside the committed prefix are complete: their means are
+  // in the cache.
+  pp.activeBlock = int(std::min<int64_t>(committed / sel.blockK, nkb));
+  pp.activeFrame =
+      std::clamp(committed / sel.tokensPerFrame, frameBegin, frameEnd);
+  pp.frameEnd = frameEnd;
   const int64_t poolCtas =
-      LFC_POOL_CTAS(int64_t(pp.committed), int64_t(pp.blockK), nkb,
-                    int64_t(pp.tokensPerFrame), int64_t(pp.frameBegin),
-                    int64_t(pp.frameEnd), dim, int64_t(kSelectThreads));
+      (frameEnd - pp.activeFrame) + nqb + (nkb - pp.activeBlock);
   launch(stream_, poolFn, name + "_pool", unsigned(poolCtas), unsigned(heads),
          unsigned(batch), kSelectThreads,
          unsigned(LFC_POOL_SHARED_BYTES(int(dim))), &pp);
 
   LfcSelectParams sp{};
-  sp.q = tensorArg(q);
-  sp.blockMeans = pp.blockMeans;
+  sp.queryMeans = pp.queryMeans;
+  sp.blockMeansT = pp.blockMeansT;
   sp.frameMeans = pp.frameMeans;
+  sp.cachedBlockMeansT =
+      cache ? static_cast<const float *>(cache->blockMeansT.get()) : nullptr;
+  sp.cachedFrameMeans =
+      cache ? static_cast<const float *>(cache->frameMeans.get()) : nullptr;
+  sp.cacheBlocks = pp.cacheBlocks;
+  sp.cacheFrames = pp.cacheFrames;
+  sp.activeBlock = pp.activeBlock;
+  sp.activeFrame = pp.activeFrame;
+  sp.group = group;
   sp.heads = int(heads);
   sp.dim = int(dim);
   sp.lq = int(lq);
@@ -538,7 +576,8 @@ void CudaBackend::launchSelect(const std::string &name, CUfunction poolFn,
   sp.keptIdx = kept.idx;
   sp.keptCnt = kept.cnt;
   sp.maxKept = int(kept.maxKept);
-  launch(stream_, selectFn, name + "_select", unsigned(nqb), unsigned(heads),
+  const int64_t groups = (nqb + group - 1) / group;
+  launch(stream_, selectFn, name + "_select", unsigned(groups), unsigned(heads),
          unsigned(batch), kSelectThreads, unsigned(selectShared), &sp);
 }
 

@@ -88,6 +88,9 @@ public:
   /// grid) as if the GPU had `sms` multiprocessors (0: the real count; -1: the
   /// real count, never split).
   void setTailSplitSms(int sms) { splitSms_ = sms; }
+  /// Benchmarks: query blocks per select CTA, at most LFC_SELECT_GROUP and
+  /// what shared memory allows (0: the most that fit).
+  void setSelectGroup(int group) { selectGroup_ = group; }
   /// Benchmarks: launch the TMA kernel with one CTA per unit of work instead
   /// of a persistent grid of one CTA per SM.
   void setPersistentTma(bool on) { persistentTma_ = on; }
@@ -112,7 +115,7 @@ private:
   CUstream stream_ = nullptr;
   std::string arch_;
   std::map<std::string, LoadedKernel> modules_;
-  DeviceBuffer blockMeans_, frameMeans_;
+  DeviceBuffer queryMeans_, blockMeans_, frameMeans_;
   /// The TMA kernel's split-item scratch: partial rows and arrival counters
   /// (zeroed once; each launch leaves them zero).
   DeviceBuffer tmaPartial_, tmaCounters_;
@@ -120,6 +123,7 @@ private:
     int tileQ = 0, tileK = 0, warps = 0;
     int kernel = 0;
   } tiles_;
+  int selectGroup_ = 0;
   int splitSms_ = 0;
   bool persistentTma_ = true;
 };

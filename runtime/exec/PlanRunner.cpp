@@ -151,11 +151,7 @@ PlanRunner::PlanRunner(Backend &backend, const Plan &plan, int64_t batch,
     if (blockK && oneBlockK && g.kvWindowFrames == 0) {
       layer->pooled = backend.createPooledKeys(
           batch, g.heads, g.headDim, maxTokens, blockK, g.tokensPerFrame);
-      const int64_t sums =
-          (maxTokens + blockK - 1) / blockK +
-          (maxTokens + g.tokensPerFrame - 1) / g.tokensPerFrame;
-      pooledBytes_ +=
-          batch * g.heads * sums * g.headDim * int64_t(sizeof(float));
+      pooledBytes_ += layer->pooled->bytes();
     }
     if (maxKept > 0) {
       const int64_t rows = batch * g.heads * maxQueryBlocks;

@@ -63,6 +63,8 @@ public:
   virtual ~PooledKeyCache() = default;
   /// Tokens of the logical KV sequence whose sums are final.
   virtual int64_t committedTokens() const = 0;
+  /// Device or host bytes the cache holds.
+  virtual int64_t bytes() const = 0;
 };
 
 class Backend {

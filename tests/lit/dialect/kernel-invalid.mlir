@@ -173,8 +173,8 @@ lf.plan @p attributes {source = "p.toml"} {
   lf.kernel @sel attributes {summary = "s", dtype = "bf16", head_dim = 64, chunks = array<i64: 1>} {
     lf.kernel.include "lfc/selection.cuh"
     lf.kernel.static_mask "all" as "lfc::mask::All"
-    // expected-error @+1 {{'lf.kernel.entry' op shared_bytes (35) is below LFC_SELECT_SHARED_BYTES(4, 1) = 36 for chunk 1}}
-    lf.kernel.entry @sel_select {role = "select", params = "LfcSelectParams", grid = ["query_blocks", "heads", "batch"], block = array<i64: 256, 1, 1>, launch_bounds = array<i64: 256>, shared_bytes = 35, tile_q = 0}
+    // expected-error @+1 {{'lf.kernel.entry' op shared_bytes (47) is below LFC_SELECT_SHARED_STRIDE(4, 1) = 48 (one query block per CTA) for chunk 1}}
+    lf.kernel.entry @sel_select {role = "select", params = "LfcSelectParams", grid = ["query_blocks", "heads", "batch"], block = array<i64: 256, 1, 1>, launch_bounds = array<i64: 256>, shared_bytes = 47, tile_q = 0}
   }
   lf.kernel @list attributes {summary = "s", dtype = "bf16", head_dim = 64, chunks = array<i64: 1>} {
     lf.kernel.include "lfc/attention.cuh"
@@ -220,7 +220,7 @@ lf.plan @p attributes {source = "p.toml"} {
   lf.kernel @sel attributes {summary = "s", dtype = "bf16", head_dim = 64, chunks = array<i64: 1>} {
     lf.kernel.include "lfc/selection.cuh"
     lf.kernel.static_mask "all" as "lfc::mask::All"
-    lf.kernel.entry @sel_select {role = "select", params = "LfcSelectParams", grid = ["query_blocks", "heads", "batch"], block = array<i64: 256, 1, 1>, launch_bounds = array<i64: 256>, shared_bytes = 36, tile_q = 0}
+    lf.kernel.entry @sel_select {role = "select", params = "LfcSelectParams", grid = ["query_blocks", "heads", "batch"], block = array<i64: 256, 1, 1>, launch_bounds = array<i64: 256>, shared_bytes = 192, tile_q = 0}
   }
   lf.kernel @list attributes {summary = "s", dtype = "bf16", head_dim = 64, chunks = array<i64: 1>} {
     lf.kernel.include "lfc/attention.cuh"
@@ -472,7 +472,7 @@ lf.plan @p attributes {source = "p.toml"} {
   // expected-error @+1 {{'lf.kernel' op needs an lf.kernel.static_mask (its select entry or static attention config instantiates Mask)}}
   lf.kernel @sel attributes {summary = "s", dtype = "bf16", head_dim = 64, chunks = array<i64: 1>} {
     lf.kernel.include "lfc/selection.cuh"
-    lf.kernel.entry @sel_select {role = "select", params = "LfcSelectParams", grid = ["query_blocks", "heads", "batch"], block = array<i64: 256, 1, 1>, launch_bounds = array<i64: 256>, shared_bytes = 36, tile_q = 0}
+    lf.kernel.entry @sel_select {role = "select", params = "LfcSelectParams", grid = ["query_blocks", "heads", "batch"], block = array<i64: 256, 1, 1>, launch_bounds = array<i64: 256>, shared_bytes = 192, tile_q = 0}
   }
 }
 
@@ -503,9 +503,9 @@ lf.plan @p attributes {source = "p.toml"} {
   lf.kernel @sel attributes {summary = "s", dtype = "bf16", head_dim = 64, chunks = array<i64: 1>} {
     lf.kernel.include "lfc/selection.cuh"
     lf.kernel.static_mask "all" as "lfc::mask::All"
-    lf.kernel.entry @sel_select {role = "select", params = "LfcSelectParams", grid = ["query_blocks", "heads", "batch"], block = array<i64: 256, 1, 1>, launch_bounds = array<i64: 256>, shared_bytes = 36, tile_q = 0}
+    lf.kernel.entry @sel_select {role = "select", params = "LfcSelectParams", grid = ["query_blocks", "heads", "batch"], block = array<i64: 256, 1, 1>, launch_bounds = array<i64: 256>, shared_bytes = 192, tile_q = 0}
     // expected-error @+1 {{'lf.kernel.entry' op is a second 'select' entry of this kernel; a kernel has one entry per role}}
-    lf.kernel.entry @sel_select2 {role = "select", params = "LfcSelectParams", grid = ["query_blocks", "heads", "batch"], block = array<i64: 256, 1, 1>, launch_bounds = array<i64: 256>, shared_bytes = 36, tile_q = 0}
+    lf.kernel.entry @sel_select2 {role = "select", params = "LfcSelectParams", grid = ["query_blocks", "heads", "batch"], block = array<i64: 256, 1, 1>, launch_bounds = array<i64: 256>, shared_bytes = 192, tile_q = 0}
   }
 }
 
@@ -537,7 +537,7 @@ lf.plan @p attributes {source = "p.toml"} {
     lf.kernel.include "lfc/selection.cuh"
     // expected-error @+1 {{'lf.kernel.static_mask' op type 'lfc::mask::Sink<1>' does not spell 'current'; expected 'lfc::mask::Current'}}
     lf.kernel.static_mask "current" as "lfc::mask::Sink<1>"
-    lf.kernel.entry @sel_select {role = "select", params = "LfcSelectParams", grid = ["query_blocks", "heads", "batch"], block = array<i64: 256, 1, 1>, launch_bounds = array<i64: 256>, shared_bytes = 36, tile_q = 0}
+    lf.kernel.entry @sel_select {role = "select", params = "LfcSelectParams", grid = ["query_blocks", "heads", "batch"], block = array<i64: 256, 1, 1>, launch_bounds = array<i64: 256>, shared_bytes = 192, tile_q = 0}
   }
 }
 
@@ -555,7 +555,7 @@ lf.plan @p attributes {source = "p.toml"} {
     lf.kernel.include "lfc/selection.cuh"
     // expected-error @+1 {{'lf.kernel.static_mask' op 'restrict(current)' is not canonical static mask text: column 17: expected restrict(x,y): exactly two operands}}
     lf.kernel.static_mask "restrict(current)" as "x"
-    lf.kernel.entry @sel_select {role = "select", params = "LfcSelectParams", grid = ["query_blocks", "heads", "batch"], block = array<i64: 256, 1, 1>, launch_bounds = array<i64: 256>, shared_bytes = 36, tile_q = 0}
+    lf.kernel.entry @sel_select {role = "select", params = "LfcSelectParams", grid = ["query_blocks", "heads", "batch"], block = array<i64: 256, 1, 1>, launch_bounds = array<i64: 256>, shared_bytes = 192, tile_q = 0}
   }
 }
 
@@ -820,7 +820,7 @@ lf.plan @p attributes {source = "p.toml"} {
     lf.kernel.include "lfc/selection.cuh"
     lf.kernel.static_mask "all" as "lfc::mask::All"
     // expected-error @+1 {{'lf.kernel.entry' op select entries run 256 threads (lfc::selectBlocks' kThreads), got 128}}
-    lf.kernel.entry @sel_select {role = "select", params = "LfcSelectParams", grid = ["query_blocks", "heads", "batch"], block = array<i64: 128, 1, 1>, launch_bounds = array<i64: 128>, shared_bytes = 36, tile_q = 0}
+    lf.kernel.entry @sel_select {role = "select", params = "LfcSelectParams", grid = ["query_blocks", "heads", "batch"], block = array<i64: 128, 1, 1>, launch_bounds = array<i64: 128>, shared_bytes = 192, tile_q = 0}
   }
 }
 
@@ -838,6 +838,6 @@ lf.plan @p attributes {source = "p.toml"} {
     lf.kernel.include "lfc/selection.cuh"
     lf.kernel.static_mask "all" as "lfc::mask::All"
     // expected-error @+1 {{'lf.kernel.entry' op kernel, mask, tile_k, warps and stages describe attention entries only}}
-    lf.kernel.entry @sel_select {role = "select", params = "LfcSelectParams", grid = ["query_blocks", "heads", "batch"], block = array<i64: 256, 1, 1>, launch_bounds = array<i64: 256>, shared_bytes = 36, tile_q = 0, warps = 4}
+    lf.kernel.entry @sel_select {role = "select", params = "LfcSelectParams", grid = ["query_blocks", "heads", "batch"], block = array<i64: 256, 1, 1>, launch_bounds = array<i64: 256>, shared_bytes = 192, tile_q = 0, warps = 4}
   }
 }

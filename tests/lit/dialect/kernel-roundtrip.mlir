@@ -14,7 +14,7 @@
 // CHECK-NEXT:   lf.kernel.static_mask "all" as "lfc::mask::All"
 // CHECK-NEXT:   lf.kernel.entry @rt_select_commit {block = array<i64: 256, 1, 1>, grid = ["params"], launch_bounds = array<i64: 256>, params = "LfcCommitParams", role = "commit_keys", shared_bytes = 0 : i64, tile_q = 0 : i64}
 // CHECK-NEXT:   lf.kernel.entry @rt_select_pool {block = array<i64: 256, 1, 1>, grid = ["params"], launch_bounds = array<i64: 256>, params = "LfcPoolKeysParams", role = "pool_keys", shared_bytes = 0 : i64, tile_q = 0 : i64}
-// CHECK-NEXT:   lf.kernel.entry @rt_select_select {block = array<i64: 256, 1, 1>, grid = ["query_blocks", "heads", "batch"], launch_bounds = array<i64: 256>, params = "LfcSelectParams", role = "select", shared_bytes = 72 : i64, tile_q = 0 : i64}
+// CHECK-NEXT:   lf.kernel.entry @rt_select_select {block = array<i64: 256, 1, 1>, grid = ["params"], launch_bounds = array<i64: 256>, params = "LfcSelectParams", role = "select", shared_bytes = 320 : i64, tile_q = 0 : i64}
 // CHECK-NEXT: }
 // CHECK-NEXT: lf.kernel @rt_list_mbar attributes {archs = ["sm_90a"], chunks = array<i64: 2>, dtype = "bf16", head_dim = 64 : i64, summary = "kept list, wgmma with per-stage mbarriers"} {
 // CHECK-NEXT:   lf.kernel.include "lfc/attention_sm90.cuh"
@@ -56,10 +56,10 @@ lf.plan @rt attributes {source = "rt.toml"} {
     lf.kernel.entry @rt_select_pool {role = "pool_keys", params = "LfcPoolKeysParams",
         grid = ["params"], block = array<i64: 256, 1, 1>, launch_bounds = array<i64: 256>,
         shared_bytes = 0, tile_q = 0}
-    // LFC_SELECT_SHARED_BYTES(8, 2) = 10*4 + 2*16 = 72
+    // LFC_SELECT_SHARED_BYTES(4, 8, 2) = 4 * round16(8*8 + 2*5) = 320
     lf.kernel.entry @rt_select_select {role = "select", params = "LfcSelectParams",
-        grid = ["query_blocks", "heads", "batch"], block = array<i64: 256, 1, 1>,
-        launch_bounds = array<i64: 256>, shared_bytes = 72, tile_q = 0}
+        grid = ["params"], block = array<i64: 256, 1, 1>,
+        launch_bounds = array<i64: 256>, shared_bytes = 320, tile_q = 0}
   }
   lf.kernel @rt_list_mbar attributes {summary = "kept list, wgmma with per-stage mbarriers",
       dtype = "bf16", head_dim = 64, chunks = array<i64: 2>, archs = ["sm_90a"]} {

@@ -15,14 +15,14 @@
 // CHECK-NEXT: lf.plan.chunk {block_k = 64 : i64, block_q = 64 : i64, dense = false, frames_top_k = 2 : i64, index = 2 : i64, kept_key_blocks = 4 : i64, key_blocks = 8 : i64, near_frames = 0 : i64, query_blocks = 4 : i64, refresh = "every_pass", sink_frames = 1 : i64, sparsity = 5.000000e-01 : f64, static_mask = "all", visible_frames = 2 : i64}
 // CHECK-NEXT: lf.plan.chunk {{.*}}index = 3 : i64, kept_key_blocks = 6 : i64, key_blocks = 12 : i64
 // CHECK-NEXT: lf.plan.chunk {{.*}}index = 4 : i64, kept_key_blocks = 8 : i64, key_blocks = 16 : i64
-// LFC_SELECT_SHARED_BYTES(16 key blocks, 4 frames) = 20*4 + 3*16 = 128.
+// LFC_SELECT_SHARED_BYTES(4 query blocks, 16 key blocks, 4 frames) = 4 * round16(16*8 + 4*5) = 640.
 // CHECK-NEXT: lf.kernel @hsa_select_bf16_d64 attributes {chunks = array<i64: 2, 3, 4>, dtype = "bf16", head_dim = 64 : i64, summary = "selection entries: commit keys, pool keys, select (frame top-2, then block top-k within static mask all)"} {
 // CHECK-NEXT: lf.kernel.include "lfc/selection.cuh"
 // CHECK-NEXT: lf.kernel.include "lfc/static_mask.cuh"
 // CHECK-NEXT: lf.kernel.static_mask "all" as "lfc::mask::All"
 // CHECK-NEXT: lf.kernel.entry @hsa_select_bf16_d64_commit {block = array<i64: 256, 1, 1>, grid = ["params"], launch_bounds = array<i64: 256>, params = "LfcCommitParams", role = "commit_keys", shared_bytes = 0 : i64, tile_q = 0 : i64}
 // CHECK-NEXT: lf.kernel.entry @hsa_select_bf16_d64_pool {block = array<i64: 256, 1, 1>, grid = ["params"], launch_bounds = array<i64: 256>, params = "LfcPoolKeysParams", role = "pool_keys", shared_bytes = 0 : i64, tile_q = 0 : i64}
-// CHECK-NEXT: lf.kernel.entry @hsa_select_bf16_d64_select {block = array<i64: 256, 1, 1>, grid = ["query_blocks", "heads", "batch"], launch_bounds = array<i64: 256>, params = "LfcSelectParams", role = "select", shared_bytes = 128 : i64, tile_q = 0 : i64}
+// CHECK-NEXT: lf.kernel.entry @hsa_select_bf16_d64_select {block = array<i64: 256, 1, 1>, grid = ["params"], launch_bounds = array<i64: 256>, params = "LfcSelectParams", role = "select", shared_bytes = 640 : i64, tile_q = 0 : i64}
 // CHECK-NEXT: }
 // sm_90a, block_q 64 < 128: no TMA; the wgmma kernel, one warp per 16 query rows, two CTAs
 // per SM, (64 + 4*64) * 64 * 2 + 1024 = 41984 bytes.

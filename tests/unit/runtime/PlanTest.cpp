@@ -220,10 +220,12 @@ INSTANTIATE_TEST_SUITE_P(
                     "source = \"kernels/nope.cu\"",
                     "kernels[0].sha256: file 'kernels/nope.cu' not found"},
         BadManifest{"gridSymbol",
-                    "grid = [\"query_blocks\", \"heads\", \"batch\"]",
-                    "grid = [\"query_blockz\", \"heads\", \"batch\"]",
-                    "kernels[0].entries[2].grid[0]: unknown grid symbol "
-                    "'query_blockz'"},
+                    "\"short_hsa_attn_list\"\nrole = \"attention\"\n"
+                    "grid = [\"query_tiles\"",
+                    "\"short_hsa_attn_list\"\nrole = \"attention\"\n"
+                    "grid = [\"query_tilez\"",
+                    "kernels[1].entries[0].grid[0]: unknown grid symbol "
+                    "'query_tilez'"},
         BadManifest{"tooManyThreads",
                     "symbol = \"short_hsa_attn_list\"\nrole = \"attention\"\n"
                     "grid = [\"query_tiles\", \"heads\", \"batch\"]\n"
