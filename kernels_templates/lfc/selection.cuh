@@ -248,16 +248,21 @@ __device__ __forceinline__ void poolKeys(const LfcPoolKeysParams &p) {
   float sum = 0.f;
   float *out;
   long long outStride = 1;
+  // A unit that starts inside the committed prefix continues its committed
+  // sum (row `row` of `sums`) with the rows after the prefix.
+  auto resume = [&](const float *sums, long long row) {
+    from = lo;
+    if (p.committed > lo) {
+      if (tid < dim)
+        sum = sums[row * dim + tid];
+      from = min(p.committed, hi);
+    }
+  };
   if (unit < frames) {
     const int f = p.activeFrame + unit;
     lo = f * p.tokensPerFrame;
     hi = min(p.lk, lo + p.tokensPerFrame);
-    from = lo;
-    if (p.committed > lo) {
-      if (tid < dim)
-        sum = p.frameSums[(head * p.cacheFrames + f) * dim + tid];
-      from = min(p.committed, hi);
-    }
+    resume(p.frameSums, head * p.cacheFrames + f);
     out = p.frameMeans + (head * p.frames + f) * dim;
   } else if ((unit -= frames) < p.queryBlocks) {
     src = &p.q;
@@ -271,12 +276,7 @@ __device__ __forceinline__ void poolKeys(const LfcPoolKeysParams &p) {
       return;
     lo = j * p.blockK;
     hi = min(p.lk, lo + p.blockK);
-    from = lo;
-    if (p.committed > lo) {
-      if (tid < dim)
-        sum = p.blockSums[(head * p.cacheBlocks + j) * dim + tid];
-      from = min(p.committed, hi);
-    }
+    resume(p.blockSums, head * p.cacheBlocks + j);
     out = p.blockMeansT + head * dim * p.keyBlocks + j;
     outStride = p.keyBlocks;
   }
