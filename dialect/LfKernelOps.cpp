@@ -9,6 +9,7 @@
 
 #include "dialect/LfOps.h"
 #include "dialect/LfStaticMask.h"
+#include "kernels_templates/lfc/abi.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -64,12 +65,6 @@ StringRef expectedParams(StringRef role, StringRef kernel) {
   if (role == "attention")
     return kernel == "tma" ? "LfcAttnParams,LfcAttnTmaParams" : "LfcAttnParams";
   return "";
-}
-
-/// LFC_SELECT_SHARED_STRIDE (kernels_templates/lfc/abi.h): a select CTA's
-/// shared memory per query block it serves; it serves at least one.
-int64_t selectSharedBytes(int64_t keyBlocks, int64_t frames) {
-  return ((keyBlocks * 8 + frames * 5) + 15) / 16 * 16;
 }
 
 std::string joined(ArrayRef<int64_t> values) {
@@ -196,8 +191,9 @@ LogicalResult PlanOp::verifyRegions() {
         }
         if (entry.getRole() == "select") {
           selected.insert(index);
-          int64_t need =
-              selectSharedBytes(chunk.getKeyBlocks(), chunk.getVisibleFrames());
+          // A select CTA serves at least one query block.
+          int64_t need = LFC_SELECT_SHARED_STRIDE(chunk.getKeyBlocks(),
+                                                  chunk.getVisibleFrames());
           if (entry.getSharedBytes() < need)
             return entry.emitOpError()
                    << "shared_bytes (" << entry.getSharedBytes()

@@ -17,6 +17,7 @@
 #include "compiler/passes/MaskForm.h"
 #include "compiler/passes/Passes.h"
 #include "dialect/LfStaticMask.h"
+#include "kernels_templates/lfc/abi.h"
 
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/STLExtras.h"
@@ -558,18 +559,18 @@ LogicalResult PlanBuilder::addSelectKernel(ArrayRef<int64_t> served) {
     keyBlocks = std::max(keyBlocks, chunks[index - 1].getKeyBlocks());
     frames = std::max(frames, chunks[index - 1].getVisibleFrames());
   }
-  // LFC_SELECT_SHARED_BYTES(group, ...): up to four query blocks per CTA
-  // (LFC_SELECT_GROUP), as many as fit next to the kernel's static shared
-  // memory (LFC_SELECT_STATIC_BYTES) on every supported GPU.
-  int64_t stride = ((keyBlocks * 8 + frames * 5) + 15) / 16 * 16;
-  int64_t room = kGenericShared - 8192;
+  // Up to LFC_SELECT_GROUP query blocks per CTA, as many as fit next to the
+  // kernel's static shared memory on every supported GPU.
+  int64_t stride = LFC_SELECT_SHARED_STRIDE(keyBlocks, frames);
+  int64_t room = kGenericShared - LFC_SELECT_STATIC_BYTES;
   if (stride > room)
     return select.emitOpError()
            << "the select kernel needs " << stride
            << " bytes of shared memory for " << keyBlocks << " key blocks and "
            << frames << " frames, more than every supported GPU offers ("
            << room << "); use a larger block_k";
-  int64_t shared = std::min<int64_t>(4, room / stride) * stride;
+  int64_t shared = LFC_SELECT_SHARED_BYTES(
+      std::min<int64_t>(LFC_SELECT_GROUP, room / stride), keyBlocks, frames);
 
   const StaticMaskExpr &mask = form.staticMask;
   std::string kernelName = name + "_select_" + dtypeTag() + "_d" +

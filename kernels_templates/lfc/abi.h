@@ -100,7 +100,7 @@ struct LfcPoolKeysParams {
 /// eligible position (4 bytes per key block), the eligible list and each
 /// block's eligible position (16-bit each), frame scores (fp32) and frame flags
 /// (bytes), rounded up to 16 bytes. The compiler (lf-lower-to-kernels) and
-/// the dialect verifier mirror this formula for a plan's select entry. The
+/// the dialect verifier include this header for a plan's select entry. The
 /// kernel's static shared memory is under LFC_SELECT_STATIC_BYTES.
 #define LFC_SELECT_SHARED_STRIDE(keyBlocks, frames)                            \
   ((((keyBlocks)*8 + (frames)*5) + 15) / 16 * 16)
