@@ -94,6 +94,21 @@ void checkGrid(const ChunkSelection &sel, const char *what) {
                 str(sel.visibleFrames));
 }
 
+// The checks both evaluate()s make before looking at any tensor's memory: the
+// selection's grid and a non-empty q.
+void checkEvaluateShape(const ChunkSelection &sel, const Tensor4 &q) {
+  checkGrid(sel, "evaluate");
+  if (q.batch <= 0 || q.heads <= 0 || q.dim <= 0)
+    throw Error("evaluate: q must have batch, heads and head_dim > 0, got " +
+                shapeText(q));
+}
+
+void checkScale(double scale) {
+  if (!(scale > 0) || !std::isfinite(scale))
+    throw Error("evaluate: scale must be a positive finite number, got " +
+                std::to_string(scale));
+}
+
 // Every row of `kept` in [0, maxKept] entries, strictly ascending, in [0, nkb).
 void checkKept(const KeptBlocks &kept, const char *what,
                const ChunkSelection &sel, int64_t B, int64_t H) {
@@ -451,18 +466,13 @@ Density keptDensity(const ChunkSelection &sel, const KeptBlocks *kept) {
 CallMetrics evaluate(const ChunkSelection &sel, const Tensor4 &q,
                      const Tensor4 &k, const Tensor4 &v, const KeptBlocks *kept,
                      double scale, const Sample &sample, unsigned threads) {
-  checkGrid(sel, "evaluate");
+  checkEvaluateShape(sel, q);
   const int64_t B = q.batch, H = q.heads, D = q.dim;
   const int64_t Lq = sel.queryTokens(), Lk = sel.keyTokens();
-  if (B <= 0 || H <= 0 || D <= 0)
-    throw Error("evaluate: q must have batch, heads and head_dim > 0, got " +
-                shapeText(q));
   checkView(q, "evaluate: q", B, Lq, H, D);
   checkView(k, "evaluate: k", B, Lk, H, D);
   checkView(v, "evaluate: v", B, Lk, H, D);
-  if (!(scale > 0) || !std::isfinite(scale))
-    throw Error("evaluate: scale must be a positive finite number, got " +
-                std::to_string(scale));
+  checkScale(scale);
   if (kept)
     checkKept(*kept, "evaluate: kept", sel, B, H);
   const std::vector<int64_t> rows = sampleRows(sample, Lq);
@@ -599,15 +609,10 @@ CallMetrics evaluate(Backend &backend, const ChunkSelection &sel,
   if (backend.device() != Device::Cuda)
     throw Error("evaluate: backend '" + backend.name() +
                 "' keeps its tensors where no quality probe runs");
-  checkGrid(sel, "evaluate");
+  checkEvaluateShape(sel, q);
   const int64_t B = q.batch, H = q.heads, D = q.dim;
   const int64_t Lq = sel.queryTokens(), Lk = sel.keyTokens();
-  if (B <= 0 || H <= 0 || D <= 0)
-    throw Error("evaluate: q must have batch, heads and head_dim > 0, got " +
-                shapeText(q));
-  if (!(scale > 0) || !std::isfinite(scale))
-    throw Error("evaluate: scale must be a positive finite number, got " +
-                std::to_string(scale));
+  checkScale(scale);
   const std::vector<int64_t> rows = sampleRows(sample, Lq);
   const std::vector<int64_t> heads = sampleHeads(sample, H);
   const int64_t nqb = sel.queryBlocks(), nr = int64_t(rows.size()),
